@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * dfsp-sidecar command line. `run` (the default) starts the sidecar; the other commands are the
+ * operator tools: PKI steps, JWS debugging, config checks and diagnostics.
+ */
+import { EXIT_USAGE, processIo, UsageError, type Command, type Io } from './cli/io.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: { summary: 'start the sidecar (no --config: the dev profile)', load: async () => (await import('./cli/run.js')).runCommand },
+  'check-config': { summary: 'validate a config and every file it references', load: async () => (await import('./cli/check-config.js')).checkConfigCommand },
+  pki: { summary: 'certificate and key steps of joining a hub', load: async () => (await import('./cli/pki.js')).pkiCommand },
+  jws: { summary: 'sign or verify an FSPIOP request by hand', load: async () => (await import('./cli/jws.js')).jwsCommand },
+  doctor: { summary: 'check connectivity to the hub layer by layer', load: async () => (await import('./cli/doctor.js')).doctorCommand },
+};
+
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(14)}${c.summary}`);
+  return `usage: dfsp-sidecar <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n'dfsp-sidecar <command> --help' for a command's options.\n`;
+}
+
+export async function dispatch(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === '--help' || first === '-h' || first === 'help') {
+    io.stdout(usage());
+    return 0;
+  }
+  if (first === '--version') {
+    io.stdout(`${(await import('./version.js')).VERSION}\n`);
+    return 0;
+  }
+  const name = first === undefined || first.startsWith('-') ? 'run' : first;
+  const args = name === first ? rest : argv;
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr(`dfsp-sidecar: unknown command '${name}'\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await (await entry.load())(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`dfsp-sidecar ${name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
+if (isMain) {
+  dispatch(process.argv.slice(2), processIo()).then(
+    (code) => {
+      // `run` keeps the process alive through its listeners and exits on its own signal handling.
+      if (code !== -1) process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`dfsp-sidecar: unexpected error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
