@@ -1,0 +1,325 @@
+/**
+ * The configuration schema: the single source of truth for keys, types, defaults and
+ * reloadability. Every object is strict (unknown keys are errors: a typo must not be silently
+ * ignored by software that guards money movement). config.example.yaml documents every key and
+ * test/contract/config-example.test.ts checks it covers this schema.
+ *
+ * Reloadable (SIGHUP or a changed file): everything that is read from files (certificates, keys,
+ * CRLs, the peer key directory) plus the allowlists, peer-identity rules, OAuth credentials and
+ * log level. Listen addresses, ports and worker counts need a restart; a reload that changes them
+ * is refused and the old snapshot kept.
+ */
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const positiveMs = z.number().int().positive();
+const filePath = z.string().min(1);
+const fspId = z.string().min(1).max(32).regex(/^[A-Za-z0-9_.-]+$/, 'an FSP id (letters, digits, _ . -; at most 32)');
+/** An address or CIDR block, IPv4 or IPv6 (ipaddr.js parses it again when compiling). */
+const cidr = z.string().refine((value) => isAddressOrCidr(value), 'an IPv4/IPv6 address or CIDR block, e.g. 10.0.0.0/8');
+
+function isAddressOrCidr(value: string): boolean {
+  try {
+    if (value.includes('/')) ipaddr.parseCIDR(value);
+    else ipaddr.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+export const JWS_ALGORITHMS = ['RS256', 'ES256', 'RS384', 'RS512'] as const;
+
+const identity = z.strictObject({
+  /** FSPIOP-Source this identity signs as. */
+  fspId,
+  /** Private key (PKCS#1, PKCS#8 or SEC1 PEM) used to sign for this identity. */
+  signingKeyFile: filePath,
+});
+
+const jws = z
+  .strictObject({
+    /** Sign outbound POST/PUT/PATCH (SDK: JWS_SIGN). */
+    sign: z.boolean().default(true),
+    /** Also sign outbound PUT /parties (the current SDK does whenever JWS_SIGN is on). */
+    signPutParties: z.boolean().default(true),
+    /** Own signing key (SDK: JWS_SIGNING_KEY_PATH). Required when sign is true. */
+    signingKeyFile: filePath.optional(),
+    /** Extra identities the core may send as (FSPIOP-Source), each with its own key. */
+    identities: z.array(identity).default([]),
+    /** Verify inbound signatures (SDK: VALIDATE_INBOUND_JWS). */
+    verify: z.boolean().default(true),
+    /** Inbound PUT /parties: always verify, verify if signed (allow unsigned), or never verify. */
+    verifyPutParties: z.enum(['always', 'if-signed', 'never']).default('if-signed'),
+    /** The hub's own FSP id (the name it signs its own callbacks with). */
+    hubFspId: fspId.default('Hub'),
+    /** Accept unsigned messages whose FSPIOP-Source is hubFspId (mojaloop/project#3829). */
+    allowUnsignedFromHub: z.boolean().default(false),
+    /** Directory of <fspId>.pem / <fspId>.next.pem / <fspId>.json peer keys (SDK: JWS_VERIFICATION_KEYS_DIRECTORY). */
+    keysDirectory: filePath.optional(),
+    /** Accepted inbound algorithms. RS384/RS512 are spec-legal but SDK validators reject them. */
+    algorithms: z.array(z.enum(JWS_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
+    /** sdk-strict: an FSPIOP-Destination header must be protected; spec: it may be unprotected. */
+    destinationPolicy: z.enum(['sdk-strict', 'spec']).default('sdk-strict'),
+  })
+  .prefault({});
+
+const tlsServer = z.strictObject({
+  /** Terminate mutual TLS (SDK: INBOUND_MUTUAL_TLS_ENABLED). Off only for lab set-ups. */
+  enabled: z.boolean().default(true),
+  minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).default('TLSv1.2'),
+  /** Server certificate, optionally followed by its chain (SDK: IN_SERVER_CERT_PATH). */
+  certFile: filePath.optional(),
+  /** Server private key (SDK: IN_SERVER_KEY_PATH). */
+  keyFile: filePath.optional(),
+  /** CA bundle(s) that client certificates must chain to (SDK: IN_CA_CERT_PATH, comma-separated). */
+  caFiles: z.array(filePath).default([]),
+  /** Optional CRL files (PEM); a revoked client certificate fails the handshake. */
+  crlFiles: z.array(filePath).default([]),
+  /** Optional OpenSSL cipher list; Node's default when absent. */
+  ciphers: z.string().optional(),
+  /** Peer-identity allowlist: when any list is non-empty the client certificate must match one entry. */
+  peerIdentity: z
+    .strictObject({
+      subjectCn: z.array(z.string().min(1)).default([]),
+      sanDns: z.array(z.string().min(1)).default([]),
+      sanUri: z.array(z.string().min(1)).default([]),
+      spkiSha256: z.array(z.string().regex(/^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$|^[A-Za-z0-9+/]{43}=$/, 'a SHA-256 SPKI pin (hex or base64)')).default([]),
+    })
+    .prefault({}),
+});
+
+const inbound = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('0.0.0.0'),
+    port: port.default(4000),
+    tls: tlsServer.prefault({}),
+    /** Source addresses allowed to connect (CIDRs, IPv4 and IPv6). Empty denies everything. */
+    allowlist: z.array(cidr).default([]),
+    proxyProtocol: z
+      .strictObject({
+        /** Accept a PROXY protocol v1/v2 header, only from trustedProxies. */
+        enabled: z.boolean().default(false),
+        trustedProxies: z.array(cidr).default([]),
+      })
+      .prefault({}),
+    bodyLimitBytes: z.number().int().positive().default(1_048_576),
+    /** Whole-request deadline for a client (slowloris guard). */
+    requestTimeoutMs: positiveMs.default(30_000),
+    headersTimeoutMs: positiveMs.default(10_000),
+    keepAliveTimeoutMs: positiveMs.default(65_000),
+    /** Pass the Authorization header the hub echoes into callbacks on to the core (trap T17). */
+    forwardAuthorization: z.boolean().default(false),
+    core: z
+      .strictObject({
+        /** Base URL of the DFSP core's FSPIOP callback API. */
+        url: httpUrl.default('http://127.0.0.1:3000'),
+        timeoutMs: positiveMs.default(30_000),
+        connections: z.number().int().positive().default(64),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+const oauth = z
+  .strictObject({
+    /** Token endpoint for client_credentials (SDK: OAUTH_TOKEN_ENDPOINT). */
+    tokenEndpoint: httpUrl.optional(),
+    clientKey: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    scope: z.string().min(1).optional(),
+    /** A fixed bearer token instead of client_credentials (SDK: OIDC_BEARER_TOKEN / WSO2_BEARER_TOKEN). */
+    staticToken: z.string().min(1).optional(),
+    /** Refresh at min(refreshSeconds, expires_in - marginSeconds), with jitter. */
+    refreshSeconds: z.number().int().positive().default(60),
+    marginSeconds: z.number().int().min(0).default(30),
+    /** First retry delay after a failed fetch; doubles up to maxRetrySeconds. */
+    refreshRetrySeconds: z.number().positive().default(10),
+    maxRetrySeconds: z.number().positive().default(300),
+    /** Present our client certificate to the token endpoint (SDK: OAUTH_MUTUAL_TLS_ENABLED). The hub CA is always trusted. */
+    mtls: z.boolean().default(false),
+    timeoutMs: positiveMs.default(10_000),
+  })
+  .prefault({});
+
+const hubRoutes = z
+  .strictObject({
+    parties: httpUrl.optional(),
+    participants: httpUrl.optional(),
+    quotes: httpUrl.optional(),
+    transfers: httpUrl.optional(),
+    bulkQuotes: httpUrl.optional(),
+    bulkTransfers: httpUrl.optional(),
+    transactionRequests: httpUrl.optional(),
+    authorizations: httpUrl.optional(),
+    fxQuotes: httpUrl.optional(),
+    fxTransfers: httpUrl.optional(),
+    ping: httpUrl.optional(),
+  })
+  .prefault({});
+
+const outbound = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(4001),
+    /** Listen on a unix socket instead of host:port. */
+    socketPath: filePath.optional(),
+    /** Binding to a non-loopback address requires this (the core's traffic is unauthenticated). */
+    allowNonLoopback: z.boolean().default(false),
+    bodyLimitBytes: z.number().int().positive().default(1_048_576),
+    requestTimeoutMs: positiveMs.default(30_000),
+    keepAliveTimeoutMs: positiveMs.default(65_000),
+    tls: z
+      .strictObject({
+        /** mTLS to the hub (SDK: OUTBOUND_MUTUAL_TLS_ENABLED). */
+        enabled: z.boolean().default(true),
+        /** Hub CA bundle(s) (SDK: OUT_CA_CERT_PATH, comma-separated). */
+        caFiles: z.array(filePath).default([]),
+        /** Our client certificate (signed by the hub CA) and key (SDK: OUT_CLIENT_CERT_PATH / OUT_CLIENT_KEY_PATH). */
+        certFile: filePath.optional(),
+        keyFile: filePath.optional(),
+        /** Override the TLS server name checked on the hub certificate (default: the route's host). */
+        serverName: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    hub: z
+      .strictObject({
+        /** Default hub base URL, base path allowed (SDK: PEER_ENDPOINT). */
+        default: httpUrl.optional(),
+        /** Per-resource hub base URLs (SDK: ALS_ENDPOINT, QUOTES_ENDPOINT, ...). */
+        routes: hubRoutes,
+        timeoutMs: positiveMs.default(30_000),
+        connections: z.number().int().positive().default(64),
+      })
+      .prefault({}),
+    oauth,
+    /** Signing parallelism: 0 signs on the event loop; a number or 'auto' (one per core) uses worker threads. */
+    workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(0),
+  })
+  .prefault({});
+
+const shape = z.strictObject({
+  /** Own FSP id, the FSPIOP-Source we sign as (SDK: DFSP_ID). */
+  dfspId: fspId,
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: port.default(4002),
+    })
+    .prefault({}),
+  reload: z
+    .strictObject({
+      /** Poll referenced files' content hashes this often (0 disables; SIGHUP always reloads). */
+      pollIntervalMs: z.number().int().min(0).default(5_000),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      /** On SIGTERM/SIGINT: stop accepting, let in-flight requests finish for at most this long. */
+      drainTimeoutMs: positiveMs.default(10_000),
+    })
+    .prefault({}),
+  jws,
+  inbound,
+  outbound,
+});
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Rules that span keys. Each issue names the key to fix, so all problems are reported at once. */
+export const configSchema = shape.superRefine((c, ctx) => {
+  const need = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  if (c.inbound.enabled) {
+    if (c.inbound.tls.enabled) {
+      if (!c.inbound.tls.certFile) need(['inbound', 'tls', 'certFile'], 'required when inbound.tls.enabled (the server certificate)');
+      if (!c.inbound.tls.keyFile) need(['inbound', 'tls', 'keyFile'], 'required when inbound.tls.enabled (the server key)');
+      if (c.inbound.tls.caFiles.length === 0) need(['inbound', 'tls', 'caFiles'], 'at least one CA file: client certificates must chain to it');
+    }
+    if (c.inbound.allowlist.length === 0) need(['inbound', 'allowlist'], "at least one address or CIDR (the hub's egress ranges); an empty list would deny every connection");
+    if (c.inbound.proxyProtocol.enabled && c.inbound.proxyProtocol.trustedProxies.length === 0) {
+      need(['inbound', 'proxyProtocol', 'trustedProxies'], 'at least one load-balancer address when proxyProtocol.enabled');
+    }
+    if (c.jws.verify && !c.jws.keysDirectory) need(['jws', 'keysDirectory'], 'required when jws.verify is true (peer public keys)');
+  }
+  if (c.outbound.enabled) {
+    if (!c.outbound.hub.default && Object.values(c.outbound.hub.routes).every((v) => v === undefined)) {
+      need(['outbound', 'hub', 'default'], 'a default hub URL or at least one per-resource route is required');
+    }
+    if (c.outbound.tls.enabled && c.outbound.tls.caFiles.length === 0) need(['outbound', 'tls', 'caFiles'], 'at least one hub CA file when outbound.tls.enabled');
+    if (Boolean(c.outbound.tls.certFile) !== Boolean(c.outbound.tls.keyFile)) {
+      need(['outbound', 'tls', c.outbound.tls.certFile ? 'keyFile' : 'certFile'], 'certFile and keyFile go together');
+    }
+    if (c.jws.sign && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'required when jws.sign is true and outbound is enabled');
+    if (!c.outbound.socketPath && !LOOPBACK_HOSTS.has(c.outbound.host) && !c.outbound.allowNonLoopback) {
+      need(['outbound', 'host'], 'not a loopback address: the core\'s calls are unauthenticated; set outbound.allowNonLoopback: true to bind it anyway');
+    }
+    const o = c.outbound.oauth;
+    if (o.tokenEndpoint) {
+      if (!o.clientKey) need(['outbound', 'oauth', 'clientKey'], 'required with oauth.tokenEndpoint');
+      if (!o.clientSecret) need(['outbound', 'oauth', 'clientSecret'], 'required with oauth.tokenEndpoint');
+      if (o.staticToken) need(['outbound', 'oauth', 'staticToken'], 'set either tokenEndpoint (client credentials) or staticToken, not both');
+    } else if (o.clientKey || o.clientSecret) {
+      need(['outbound', 'oauth', 'tokenEndpoint'], 'required when clientKey/clientSecret are set');
+    }
+    if (o.mtls && !c.outbound.tls.certFile) need(['outbound', 'oauth', 'mtls'], 'needs outbound.tls.certFile/keyFile (the client certificate to present)');
+  }
+  const seen = new Set<string>([c.dfspId]);
+  c.jws.identities.forEach((id, i) => {
+    if (seen.has(id.fspId)) need(['jws', 'identities', i, 'fspId'], `duplicate identity '${id.fspId}'`);
+    seen.add(id.fspId);
+  });
+  if (c.inbound.enabled && c.outbound.enabled && !c.outbound.socketPath) {
+    const portsClash = c.inbound.port !== 0 && c.inbound.port === c.outbound.port;
+    if (portsClash) need(['outbound', 'port'], 'must differ from inbound.port');
+  }
+  if (c.admin.enabled && c.admin.port !== 0) {
+    if ((c.inbound.enabled && c.admin.port === c.inbound.port) || (c.outbound.enabled && !c.outbound.socketPath && c.admin.port === c.outbound.port)) {
+      need(['admin', 'port'], 'the admin listener never shares a port with the gateways');
+    }
+  }
+});
+
+export type SidecarConfig = z.infer<typeof configSchema>;
+export type InboundConfig = SidecarConfig['inbound'];
+export type OutboundConfig = SidecarConfig['outbound'];
+export type JwsConfig = SidecarConfig['jws'];
+export type HubResource = keyof SidecarConfig['outbound']['hub']['routes'];
+export const HUB_RESOURCES: readonly HubResource[] = [
+  'parties', 'participants', 'quotes', 'transfers', 'bulkQuotes', 'bulkTransfers',
+  'transactionRequests', 'authorizations', 'fxQuotes', 'fxTransfers', 'ping',
+];
+
+/** The raw object schema, for tools that walk keys (env mapping, the example-config test). */
+export const configShape = shape;
+
+/**
+ * Keys whose values are secrets: never logged, redacted in `check-config` output, and settable
+ * from a file with the `_FILE` environment suffix.
+ */
+export const SECRET_PATHS = ['outbound.oauth.clientSecret', 'outbound.oauth.staticToken', 'outbound.oauth.clientKey'] as const;
+
+/** Keys a reload may not change: they are bound at start (sockets, threads). */
+export const RESTART_ONLY_PATHS = [
+  'dfspId',
+  'admin',
+  'inbound.enabled',
+  'inbound.host',
+  'inbound.port',
+  'inbound.tls.enabled',
+  'inbound.proxyProtocol.enabled',
+  'outbound.enabled',
+  'outbound.host',
+  'outbound.port',
+  'outbound.socketPath',
+  'outbound.workers',
+] as const;
