@@ -1,0 +1,83 @@
+/**
+ * The request pipeline: an ordered list of small named stages, declared in one file per direction
+ * (src/inbound/pipeline.ts, src/outbound/pipeline.ts). The runner is linear: each stage checks or
+ * enriches the exchange and returns; to stop the request it throws a SidecarError; the last stage
+ * writes the response. There is no "after" phase, so no stage can forget to call next().
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorInformation, SidecarError } from './errors.js';
+import type { Logger } from './log.js';
+
+export interface Stage<X> {
+  readonly name: string;
+  run(exchange: X): void | Promise<void>;
+}
+
+export interface BaseExchange {
+  readonly requestId: string;
+  /** process.hrtime.bigint() when the request arrived. */
+  readonly startedAt: bigint;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  log: Logger;
+  /** Nanoseconds spent waiting on the upstream (core or hub), so the sidecar's own time can be told apart. */
+  upstreamNs: bigint;
+}
+
+export interface PipelineHooks<X> {
+  /** Called once per stage with its duration; failures are reported with the error. */
+  onStage?(exchange: X, stage: string, ns: bigint, error?: SidecarError): void;
+  /** Called once per request after the response was written or the request failed. */
+  onDone?(exchange: X, error?: SidecarError): void;
+}
+
+/** Reuse a caller's x-request-id when it is sane, otherwise mint one. */
+export function requestIdFrom(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  if (typeof given === 'string' && given.length > 0 && given.length <= 128 && /^[\x21-\x7e]+$/.test(given)) return given;
+  return randomUUID();
+}
+
+export async function runPipeline<X extends BaseExchange>(stages: readonly Stage<X>[], exchange: X, hooks: PipelineHooks<X> = {}): Promise<void> {
+  let failure: SidecarError | undefined;
+  for (const stage of stages) {
+    const t0 = process.hrtime.bigint();
+    try {
+      const r = stage.run(exchange);
+      if (r !== undefined) await r;
+      hooks.onStage?.(exchange, stage.name, process.hrtime.bigint() - t0);
+    } catch (err) {
+      failure = toSidecarError(err);
+      hooks.onStage?.(exchange, stage.name, process.hrtime.bigint() - t0, failure);
+      const level = failure.entry.status >= 500 ? 'error' : 'warn';
+      exchange.log[level]({ stage: stage.name, code: failure.code, reason: failure.reason, detail: failure.detail, err: failure.code === 'INTERNAL' ? failure.cause : undefined }, 'request rejected');
+      sendError(exchange.res, failure, exchange.requestId);
+      break;
+    }
+  }
+  hooks.onDone?.(exchange, failure);
+}
+
+export function toSidecarError(err: unknown): SidecarError {
+  if (err instanceof SidecarError) return err;
+  return new SidecarError('INTERNAL', 'unexpected', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+/**
+ * Answer with the catalogue's FSPIOP body. If the response has already started (a streamed upstream
+ * answer failed midway) the only honest signal left is to cut the connection.
+ */
+export function sendError(res: ServerResponse, err: SidecarError, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorInformation(err.code, err.reason));
+  res.writeHead(err.entry.status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    'x-request-id': requestId,
+  });
+  res.end(body);
+}
