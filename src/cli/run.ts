@@ -1,0 +1,133 @@
+/**
+ * `dfsp-sidecar run [--config FILE]`: start every enabled listener and serve until SIGTERM/SIGINT.
+ * With no config at all (no --config, no DFSP_SIDECAR_CONFIG, no DFSP_ID) it starts the dev
+ * profile: generated PKI under .dev/, all listeners, a local echo core and token endpoint, wired so
+ * that one curl makes a full signed mTLS round trip.
+ *
+ * Signals: SIGHUP reloads (a failed reload keeps the running snapshot); SIGTERM/SIGINT drain and
+ * exit 0; a second SIGTERM/SIGINT during the drain exits 1 at once.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { ConfigInvalid, startSidecar, type Sidecar } from '../main.js';
+import { createLogger } from '../shared/log.js';
+import { EXIT_USAGE, UsageError, type Command, type Io } from './io.js';
+
+const HELP = `usage: dfsp-sidecar run [--config FILE] [--dev [--dev-dir DIR] [--port-base N]]
+
+  --config FILE    YAML config (or DFSP_SIDECAR_CONFIG); environment variables override its keys
+  --dev            force the dev profile (the default when no config is given at all)
+  --dev-dir DIR    where the dev profile keeps its PKI and config (default .dev)
+  --port-base N    dev profile ports: N inbound, N+1 outbound, N+2 admin, N+3 echo core, N+4 token
+                   endpoint (default 4000; 0 picks free ports)
+`;
+
+export const runCommand: Command = async (argv, io) => {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        dev: { type: 'boolean' },
+        'dev-dir': { type: 'string' },
+        'port-base': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (values.help) {
+    io.stdout(HELP);
+    return 0;
+  }
+  const devProfile = values.dev === true || (values.config === undefined && !io.env.DFSP_SIDECAR_CONFIG && !io.env.DFSP_ID && !io.env.DFSP_SIDECAR_DFSP_ID);
+  if (devProfile) {
+    const portBase = values['port-base'] === undefined ? 4000 : Number(values['port-base']);
+    if (!Number.isInteger(portBase) || portBase < 0 || portBase > 65530) throw new UsageError(`--port-base: expected a port number, got '${values['port-base']}'`);
+    const { runDevProfile } = await import('../dev/profile.js');
+    return runDevProfile({ io, dir: values['dev-dir'] ?? '.dev', portBase });
+  }
+  return runWithConfig(io, values.config);
+};
+
+async function runWithConfig(io: Io, file: string | undefined): Promise<number> {
+  const load = () => loadConfig({ file, env: io.env, cwd: io.cwd });
+  const loaded = await load();
+  if (!loaded.ok) {
+    io.stderr(`dfsp-sidecar: the configuration is invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}):\n`);
+    for (const i of loaded.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+    return EXIT_USAGE;
+  }
+  const log = createLogger({ level: loaded.config.log.level });
+  let sidecar: Sidecar;
+  try {
+    sidecar = await startSidecar({ config: loaded.config, log, loadConfig: load, configFile: loaded.file });
+  } catch (err) {
+    if (err instanceof ConfigInvalid) {
+      io.stderr(`dfsp-sidecar: cannot start (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}):\n`);
+      for (const i of err.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+      return EXIT_USAGE;
+    }
+    log.fatal({ err }, 'cannot start');
+    log.flush();
+    return 1;
+  }
+  log.info({ addresses: describe(sidecar.addresses), config: loaded.file, fromEnv: loaded.fromEnv }, 'dfsp-sidecar started');
+  return serveUntilSignal(sidecar, log, loaded.config.shutdown.drainTimeoutMs);
+}
+
+export function describe(addresses: Sidecar['addresses']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, a] of Object.entries(addresses)) {
+    if (a === undefined) continue;
+    out[name] = typeof a === 'string' ? a : `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+  }
+  return out;
+}
+
+/** Wire SIGHUP/SIGTERM/SIGINT; resolves with the exit code once stopped. */
+export function serveUntilSignal(
+  sidecar: Sidecar,
+  log: import('../shared/log.js').Logger,
+  drainTimeoutMs: number,
+  onStopped: () => Promise<void> = async () => {},
+): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const onHup = () => {
+      log.info('SIGHUP: reloading');
+      void sidecar.reloader.reload('sighup');
+    };
+    const onStop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second stop signal: exiting without waiting for the drain');
+        log.flush();
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal, drainTimeoutMs }, 'stop signal: draining');
+      sidecar
+        .stop(drainTimeoutMs)
+        .then(onStopped)
+        .then(
+          () => finish(0),
+          (err: unknown) => {
+            log.error({ err }, 'error while stopping');
+            finish(1);
+          },
+        );
+    };
+    const finish = (code: number) => {
+      process.off('SIGHUP', onHup);
+      process.off('SIGTERM', onStop);
+      process.off('SIGINT', onStop);
+      log.flush(() => resolve(code));
+    };
+    process.on('SIGHUP', onHup);
+    process.on('SIGTERM', onStop);
+    process.on('SIGINT', onStop);
+  });
+}

@@ -1,0 +1,180 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, type LoadResult } from '../../../src/config/load.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sidecar-config-'));
+function yamlFile(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+const MINIMAL = 'dfspId: dfspa\ninbound: { enabled: false }\noutbound: { enabled: false }\n';
+
+async function load(text: string | undefined, env: Record<string, string> = {}): Promise<LoadResult> {
+  const file = text === undefined ? undefined : yamlFile(`c-${Math.random().toString(36).slice(2)}.yaml`, text);
+  return loadConfig({ file, env, cwd: dir });
+}
+function issues(r: LoadResult): Array<{ path: string; message: string }> {
+  if (r.ok) throw new Error('expected the config to be invalid');
+  return r.issues;
+}
+
+describe('loadConfig', () => {
+  it('loads a minimal file, applies defaults and freezes the result', async () => {
+    const r = await load(MINIMAL);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.inbound.port).toBe(4000);
+    expect(r.config.jws.algorithms).toEqual(['RS256', 'ES256']);
+    expect(r.config.jws.verifyPutParties).toBe('if-signed');
+    expect(Object.isFrozen(r.config)).toBe(true);
+    expect(Object.isFrozen(r.config.inbound.tls.caFiles)).toBe(true);
+  });
+
+  it('reports a missing file with its path', async () => {
+    const r = await loadConfig({ file: join(dir, 'nope.yaml'), env: {}, cwd: dir });
+    expect(issues(r)).toEqual([{ path: join(dir, 'nope.yaml'), message: 'cannot read config: file not found' }]);
+  });
+
+  it('reports YAML syntax errors and a non-mapping top level', async () => {
+    expect(issues(await load('dfspId: [unclosed\n'))[0]?.message).toMatch(/^YAML: /);
+    expect(issues(await load('- a\n- b\n'))[0]?.message).toBe('the top level must be a mapping of keys');
+  });
+
+  it('reports every error at once, each with its key path', async () => {
+    const r = await load(`
+dfspId: dfspa
+inbound:
+  port: "4000"
+  tls: { certFile: a.pem, bogus: 1 }
+  allowlist: [10.0.0.0/33, 192.168.1.1]
+outbound:
+  enabled: false
+  workers: many
+unknownTop: 1
+`);
+    const byPath = Object.fromEntries(issues(r).map((i) => [i.path, i.message]));
+    expect(byPath['inbound.port']).toBe('expected number, received string');
+    expect(byPath['inbound.tls']).toBe('unknown key: bogus');
+    expect(byPath['inbound.allowlist.0']).toMatch(/CIDR/);
+    expect(byPath['inbound.allowlist.1']).toBeUndefined();
+    expect(byPath['outbound.workers']).toBeDefined();
+    expect(byPath['(top level)']).toBe('unknown key: unknownTop');
+  });
+
+  it('reports a missing required key', async () => {
+    expect(issues(await load('inbound: { enabled: false }\noutbound: { enabled: false }\n'))).toContainEqual({ path: 'dfspId', message: 'required (string)' });
+  });
+
+  it('checks cross-key rules for enabled gateways, naming the key to fix', async () => {
+    const r = await load('dfspId: dfspa\n');
+    const paths = issues(r).map((i) => i.path);
+    expect(paths).toEqual(
+      expect.arrayContaining(['inbound.tls.certFile', 'inbound.tls.keyFile', 'inbound.tls.caFiles', 'inbound.allowlist', 'jws.keysDirectory', 'outbound.hub.default', 'outbound.tls.caFiles', 'jws.signingKeyFile']),
+    );
+  });
+
+  it('refuses a non-loopback outbound bind unless allowed', async () => {
+    const base = 'dfspId: dfspa\ninbound: { enabled: false }\njws: { sign: false }\noutbound: { hub: { default: "http://hub:80" }, tls: { enabled: false }, host: 0.0.0.0';
+    expect(issues(await load(`${base} }\n`))).toContainEqual(expect.objectContaining({ path: 'outbound.host' }));
+    expect((await load(`${base}, allowNonLoopback: true }\n`)).ok).toBe(true);
+  });
+
+  it('lets a DFSP_SIDECAR_* variable override any key, coercing by the key type', async () => {
+    const r = await load(MINIMAL, {
+      DFSP_SIDECAR_INBOUND__PORT: '5000',
+      DFSP_SIDECAR_JWS__VERIFY: 'false',
+      DFSP_SIDECAR_INBOUND__ALLOWLIST: '10.0.0.0/8, 2001:db8::/32',
+      DFSP_SIDECAR_DFSP_ID: 'fromenv',
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.inbound.port).toBe(5000);
+    expect(r.config.jws.verify).toBe(false);
+    expect(r.config.inbound.allowlist).toEqual(['10.0.0.0/8', '2001:db8::/32']);
+    expect(r.config.dfspId).toBe('fromenv');
+    expect(r.fromEnv).toContain('inbound.port (DFSP_SIDECAR_INBOUND__PORT)');
+  });
+
+  it('reports a badly typed or unknown variable under its name', async () => {
+    const r = await load(MINIMAL, { DFSP_SIDECAR_INBOUND__PORT: 'abc', DFSP_SIDECAR_INBOUND__PROT: '1' });
+    expect(issues(r)).toEqual(
+      expect.arrayContaining([
+        { path: 'inbound.port', message: "DFSP_SIDECAR_INBOUND__PORT: expected a number, got 'abc'" },
+        { path: 'DFSP_SIDECAR_INBOUND__PROT', message: expect.stringMatching(/^unknown variable/) },
+      ]),
+    );
+  });
+
+  it('reads secrets from *_FILE variables, trimming the trailing newline', async () => {
+    const secret = join(dir, 'secret.txt');
+    writeFileSync(secret, 's3cret\n');
+    const r = await load('dfspId: dfspa\ninbound: { enabled: false }\njws: { sign: false }\noutbound: { hub: { default: "https://hub" }, tls: { caFiles: [ca.pem] }, oauth: { tokenEndpoint: "https://hub/token", clientKey: k } }\n', {
+      DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE: secret,
+    });
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.config.outbound.oauth.clientSecret).toBe('s3cret');
+  });
+
+  it('reports an unreadable *_FILE secret', async () => {
+    const r = await load(MINIMAL, { DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE: join(dir, 'missing-secret') });
+    expect(issues(r)).toContainEqual({ path: 'outbound.oauth.clientSecret', message: expect.stringMatching(/^DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE: cannot read .*ENOENT/) });
+  });
+
+  it('maps sdk-scheme-adapter variables onto our keys, with our variables winning', async () => {
+    const r = await load(undefined, {
+      DFSP_ID: 'payerfsp',
+      JWS_SIGN: 'true',
+      JWS_SIGNING_KEY_PATH: '/keys/jws.key',
+      JWS_VERIFICATION_KEYS_DIRECTORY: '/keys/peers',
+      VALIDATE_INBOUND_PUT_PARTIES_JWS: 'true',
+      IN_CA_CERT_PATH: '/tls/hub-ca.pem,/tls/hub-ca-2.pem',
+      IN_SERVER_CERT_PATH: '/tls/server.pem',
+      IN_SERVER_KEY_PATH: '/tls/server.key',
+      OUT_CA_CERT_PATH: '/tls/hub-ca.pem',
+      OUT_CLIENT_CERT_PATH: '/tls/client.pem',
+      OUT_CLIENT_KEY_PATH: '/tls/client.key',
+      PEER_ENDPOINT: 'hub.example.com:443/switch',
+      ALS_ENDPOINT: 'als.example.com',
+      OAUTH_TOKEN_ENDPOINT: 'https://iam.example.com/token',
+      OAUTH_CLIENT_KEY: 'payerfsp',
+      OAUTH_CLIENT_SECRET: 'secret',
+      OAUTH_REFRESH_SECONDS: '120',
+      DFSP_SIDECAR_INBOUND__ALLOWLIST: '10.1.0.0/16',
+      DFSP_SIDECAR_OUTBOUND__OAUTH__REFRESH_SECONDS: '90',
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const c = r.config;
+    expect(c.dfspId).toBe('payerfsp');
+    expect(c.jws.verifyPutParties).toBe('always');
+    expect(c.inbound.tls.caFiles).toEqual(['/tls/hub-ca.pem', '/tls/hub-ca-2.pem']);
+    expect(c.outbound.hub.default).toBe('https://hub.example.com:443/switch');
+    expect(c.outbound.hub.routes.parties).toBe('https://als.example.com');
+    expect(c.outbound.hub.routes.participants).toBe('https://als.example.com');
+    expect(c.outbound.oauth.refreshSeconds).toBe(90);
+  });
+
+  it('uses http:// for SDK endpoints when OUTBOUND_MUTUAL_TLS_ENABLED=false, and OIDC over WSO2 bearer tokens', async () => {
+    const r = await load(MINIMAL, { OUTBOUND_MUTUAL_TLS_ENABLED: 'false', PEER_ENDPOINT: 'hub:8080', WSO2_BEARER_TOKEN: 'old', OIDC_BEARER_TOKEN: 'new' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.outbound.hub.default).toBe('http://hub:8080');
+    expect(r.config.outbound.oauth.staticToken).toBe('new');
+  });
+
+  it('resolves relative file paths against the config file directory', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { enabled: false }\noutbound: { enabled: false }\njws: { keysDirectory: keys }\n');
+    expect(r.ok && r.config.jws.keysDirectory).toBe(join(dir, 'keys'));
+  });
+
+  it('reports an unreadable config file (permission denied) when not root', async () => {
+    const p = yamlFile('locked.yaml', MINIMAL);
+    chmodSync(p, 0o000);
+    const r = await loadConfig({ file: p, env: {}, cwd: dir });
+    if (process.getuid?.() === 0) expect(r.ok).toBe(true);
+    else expect(issues(r)[0]?.message).toBe('cannot read config: permission denied');
+  });
+});
