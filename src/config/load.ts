@@ -61,7 +61,19 @@ async function readYaml(file: string): Promise<{ value: Record<string, unknown> 
   const value: unknown = doc.toJS();
   if (value === null || value === undefined) return { value: {} };
   if (typeof value !== 'object' || Array.isArray(value)) return { issues: [{ path: file, message: 'the top level must be a mapping of keys' }] };
-  return { value: value as Record<string, unknown> };
+  return { value: dropNulls(value) as Record<string, unknown> };
+}
+
+/**
+ * `key:` with nothing after it (e.g. a section whose entries are all commented out) is YAML null;
+ * operators mean "not set", so it is treated as absent and the default applies.
+ */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, dropNulls(v)]));
+  }
+  return value;
 }
 
 function formatIssue(issue: z.core.$ZodIssue): ConfigIssue {

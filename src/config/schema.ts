@@ -5,9 +5,9 @@
  * test/contract/config-example.test.ts checks it covers this schema.
  *
  * Reloadable (SIGHUP or a changed file): everything that is read from files (certificates, keys,
- * CRLs, the peer key directory) plus the allowlists, peer-identity rules, OAuth credentials and
- * log level. Listen addresses, ports and worker counts need a restart; a reload that changes them
- * is refused and the old snapshot kept.
+ * CRLs, the peer key directory) plus the allowlists, peer-identity rules, routes, JWS policy and
+ * OAuth credentials. Listen addresses, ports, server timeouts and worker counts need a restart
+ * (RESTART_ONLY_PATHS); a reload that changes them is refused and the old snapshot kept.
  */
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
@@ -308,18 +308,31 @@ export const configShape = shape;
  */
 export const SECRET_PATHS = ['outbound.oauth.clientSecret', 'outbound.oauth.staticToken', 'outbound.oauth.clientKey'] as const;
 
-/** Keys a reload may not change: they are bound at start (sockets, threads). */
+/**
+ * Keys a reload may not change: they are bound at start (sockets, server timeouts, threads, the
+ * poller itself). A reload that changes one is refused, so a change never silently fails to apply.
+ * A path covers every key below it. config.example.yaml marks exactly these "reloadable: no".
+ */
 export const RESTART_ONLY_PATHS = [
   'dfspId',
+  'log',
   'admin',
+  'reload',
+  'shutdown',
   'inbound.enabled',
   'inbound.host',
   'inbound.port',
   'inbound.tls.enabled',
   'inbound.proxyProtocol.enabled',
+  'inbound.requestTimeoutMs',
+  'inbound.headersTimeoutMs',
+  'inbound.keepAliveTimeoutMs',
   'outbound.enabled',
   'outbound.host',
   'outbound.port',
   'outbound.socketPath',
+  'outbound.allowNonLoopback',
+  'outbound.requestTimeoutMs',
+  'outbound.keepAliveTimeoutMs',
   'outbound.workers',
 ] as const;
