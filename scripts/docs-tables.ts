@@ -4,12 +4,18 @@
  * compare the README with the same renderers, so docs and code cannot drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { SDK_ALIASES } from '../src/config/env.js';
 import { CATALOGUE } from '../src/shared/errors.js';
 import { allMetricsRegistry } from './metrics-registry.js';
 
 export function renderErrorTable(): string {
   const rows = Object.entries(CATALOGUE).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.fspiopCode} | ${e.description} | ${e.meaning} |`);
   return ['| code | HTTP | FSPIOP | errorDescription | when |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+export function renderSdkEnvTable(): string {
+  const rows = SDK_ALIASES.map((a) => `| \`${a.env}\` | \`${a.path}\` | ${a.note ?? ''} |`);
+  return ['| sdk-scheme-adapter variable | our key | note |', '|---|---|---|', ...rows].join('\n');
 }
 
 export async function renderMetricsTable(): Promise<string> {
@@ -54,6 +60,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   let text = readFileSync(path, 'utf8');
   text = replaceSection(text, 'errors', renderErrorTable());
   text = replaceSection(text, 'metrics', await renderMetricsTable());
+  text = replaceSection(text, 'sdk-env', renderSdkEnvTable());
   writeFileSync(path, text);
   process.stdout.write('README tables regenerated\n');
 }

@@ -58,3 +58,11 @@ describe('config.example.yaml', () => {
     expect(wrong).toEqual([]);
   });
 });
+
+describe('README sdk-scheme-adapter table', () => {
+  it('is exactly the alias map the loader applies (regenerate: npx tsx scripts/docs-tables.ts)', async () => {
+    const { readmeSection, renderSdkEnvTable } = await import('../../scripts/docs-tables.js');
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readmeSection(readme, 'sdk-env')).toBe(renderSdkEnvTable());
+  });
+});
