@@ -1,0 +1,272 @@
+/**
+ * The dev profile: a newcomer's first run. It makes a throwaway PKI with our own PKI toolkit (a hub
+ * CA and a DFSP CA, the inbound server certificate, the outbound client certificate signed by the
+ * hub CA, JWS keys for the DFSP and for the hub), writes the config it runs with, and starts every
+ * listener plus an echo core and a token endpoint. The outbound gateway's hub route points at its
+ * own inbound gateway, so one curl crosses the whole product: sign, token, client certificate, mTLS,
+ * allowlist, verification, core.
+ *
+ * The PKI is reused across runs while it is valid for another week (stable curl lines and
+ * fingerprints); delete the directory to start afresh.
+ */
+import { generateKeyPair as generateKeyPairCb, randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Io } from '../cli/io.js';
+import { describe, serveUntilSignal } from '../cli/run.js';
+import { loadConfig } from '../config/load.js';
+import { createCa, createClientCert, createServerCert } from '../crypto/pki/certificate.js';
+import { ConfigInvalid, startSidecar } from '../main.js';
+import { createLogger } from '../shared/log.js';
+import { createEchoCore } from './echo-core.js';
+import { createDevTokenServer } from './token-server.js';
+
+export const DEV_DFSP_ID = 'dev-dfsp';
+export const DEV_HUB_ID = 'Hub';
+const generateKeyPair = promisify(generateKeyPairCb);
+const RENEW_BEFORE_MS = 7 * 86_400_000;
+
+export interface DevPorts {
+  inbound: number;
+  outbound: number;
+  admin: number;
+  core: number;
+  token: number;
+}
+
+/** Relative paths inside the dev directory: the written config refers to these. */
+export const DEV_FILES = {
+  hubCaCert: 'pki/hub-ca.cert.pem',
+  hubCaKey: 'pki/hub-ca.key.pem',
+  dfspCaCert: 'pki/dfsp-ca.cert.pem',
+  dfspCaKey: 'pki/dfsp-ca.key.pem',
+  serverCert: 'pki/inbound-server.chain.pem',
+  serverKey: 'pki/inbound-server.key.pem',
+  clientCert: 'pki/outbound-client.chain.pem',
+  clientKey: 'pki/outbound-client.key.pem',
+  dfspJwsKey: `jws/${DEV_DFSP_ID}.key.pem`,
+  hubJwsKey: `jws/${DEV_HUB_ID}.key.pem`,
+  peersDir: 'jws/peers',
+  tokenSecret: 'oauth-client-secret',
+  config: 'config.yaml',
+} as const;
+
+export async function runDevProfile(opts: { io: Io; dir: string; portBase: number }): Promise<number> {
+  const { io } = opts;
+  const dir = resolve(io.cwd, opts.dir);
+  const ports = await choosePorts(opts.portBase);
+  io.stderr(`dev profile: PKI and config in ${dir}\n`);
+  const fresh = await ensureDevPki(dir);
+  const secret = await ensureSecret(join(dir, DEV_FILES.tokenSecret));
+  const configFile = join(dir, DEV_FILES.config);
+  await writeFile(configFile, devConfigYaml(ports, secret), { mode: 0o600 });
+
+  const core = createEchoCore();
+  const token = createDevTokenServer({ clientKey: DEV_DFSP_ID, clientSecret: secret, expiresIn: 300 });
+  await core.listen('127.0.0.1', ports.core);
+  await token.listen('127.0.0.1', ports.token);
+  const stopHelpers = async () => {
+    await Promise.all([core.close(), token.close()]);
+  };
+
+  const load = () => loadConfig({ file: configFile, env: io.env, cwd: io.cwd });
+  const loaded = await load();
+  if (!loaded.ok) {
+    await stopHelpers();
+    for (const i of loaded.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+    return 2;
+  }
+  const log = createLogger({ level: loaded.config.log.level });
+  let sidecar;
+  try {
+    sidecar = await startSidecar({
+      config: loaded.config,
+      log,
+      loadConfig: load,
+      configFile,
+      extraReadiness: () => [{ name: 'dev-echo-core', ready: core.server.listening }],
+    });
+  } catch (err) {
+    await stopHelpers();
+    if (err instanceof ConfigInvalid) {
+      for (const i of err.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  io.stdout(banner({ dir: relative(io.cwd, dir) || '.', ports, fresh, addresses: describe(sidecar.addresses) }));
+  return serveUntilSignal(sidecar, log, loaded.config.shutdown.drainTimeoutMs, stopHelpers);
+}
+
+/** Make the dev PKI unless a complete one, valid for another week, is already there. Returns whether it was (re)made. */
+export async function ensureDevPki(dir: string): Promise<boolean> {
+  if (await devPkiValid(dir)) return false;
+  await mkdir(join(dir, 'pki'), { recursive: true, mode: 0o700 });
+  await mkdir(join(dir, DEV_FILES.peersDir), { recursive: true, mode: 0o700 });
+
+  const [hubCa, dfspCa] = await Promise.all([
+    createCa({ cn: 'Dev Hub CA', o: 'Dev Hub', c: 'ZZ', days: 365 }),
+    createCa({ cn: 'Dev DFSP CA', o: 'Dev DFSP', c: 'ZZ', days: 365 }),
+  ]);
+  const [server, client] = await Promise.all([
+    createServerCert({ ca: dfspCa, cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1', '::1'], days: 90 }),
+    createClientCert({ ca: hubCa, cn: DEV_DFSP_ID, o: 'Dev DFSP', c: 'ZZ', days: 90 }),
+  ]);
+  const [dfspJws, hubJws] = await Promise.all([rsaPair(), rsaPair()]);
+
+  const put = (rel: string, text: string, secret = false) => writeFile(join(dir, rel), text, { mode: secret ? 0o600 : 0o644 });
+  await Promise.all([
+    put(DEV_FILES.hubCaCert, hubCa.certPem),
+    put(DEV_FILES.hubCaKey, hubCa.keyPem, true),
+    put(DEV_FILES.dfspCaCert, dfspCa.certPem),
+    put(DEV_FILES.dfspCaKey, dfspCa.keyPem, true),
+    put(DEV_FILES.serverCert, server.chainPem),
+    put(DEV_FILES.serverKey, server.keyPem, true),
+    put(DEV_FILES.clientCert, client.chainPem),
+    put(DEV_FILES.clientKey, client.keyPem, true),
+    put(DEV_FILES.dfspJwsKey, dfspJws.privateKey, true),
+    put(DEV_FILES.hubJwsKey, hubJws.privateKey, true),
+    // Our own public key among the peers: the dev loop's inbound side verifies what the outbound side signed.
+    put(`${DEV_FILES.peersDir}/${DEV_DFSP_ID}.pem`, dfspJws.publicKey),
+    put(`${DEV_FILES.peersDir}/${DEV_HUB_ID}.pem`, hubJws.publicKey),
+  ]);
+  return true;
+}
+
+async function rsaPair(): Promise<{ privateKey: string; publicKey: string }> {
+  return generateKeyPair('rsa', {
+    modulusLength: 2048,
+    // PKCS#1, as Mojaloop's PM4ML writes JWS keys; our signer reads PKCS#8 and SEC1 as well.
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+}
+
+async function devPkiValid(dir: string): Promise<boolean> {
+  const { X509Certificate } = await import('node:crypto');
+  try {
+    for (const rel of [DEV_FILES.serverCert, DEV_FILES.clientCert, DEV_FILES.hubCaCert, DEV_FILES.dfspCaCert]) {
+      const cert = new X509Certificate(await readFile(join(dir, rel)));
+      if (new Date(cert.validTo).getTime() - Date.now() < RENEW_BEFORE_MS) return false;
+    }
+    for (const rel of [DEV_FILES.serverKey, DEV_FILES.clientKey, DEV_FILES.dfspJwsKey, DEV_FILES.hubJwsKey, `${DEV_FILES.peersDir}/${DEV_DFSP_ID}.pem`, `${DEV_FILES.peersDir}/${DEV_HUB_ID}.pem`]) {
+      await readFile(join(dir, rel));
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureSecret(path: string): Promise<string> {
+  try {
+    const existing = (await readFile(path, 'utf8')).trim();
+    if (existing) return existing;
+  } catch {
+    // made below
+  }
+  const secret = randomBytes(18).toString('base64url');
+  await writeFile(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+async function choosePorts(base: number): Promise<DevPorts> {
+  if (base > 0) return { inbound: base, outbound: base + 1, admin: base + 2, core: base + 3, token: base + 4 };
+  const free = await Promise.all([0, 1, 2, 3, 4].map(() => freePort()));
+  const [inbound, outbound, admin, core, token] = free as [number, number, number, number, number];
+  return { inbound, outbound, admin, core, token };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+export function devConfigYaml(p: DevPorts, secret: string): string {
+  return `# Written by the dfsp-sidecar dev profile. Start the same sidecar with:
+#   dfsp-sidecar run --config .dev/config.yaml
+# (the echo core on :${p.core} and the token endpoint on :${p.token} run only in the dev profile).
+# Every key is explained in config.example.yaml.
+dfspId: ${DEV_DFSP_ID}
+log:
+  level: info
+admin:
+  host: 127.0.0.1
+  port: ${p.admin}
+reload:
+  pollIntervalMs: 2000
+jws:
+  signingKeyFile: ${DEV_FILES.dfspJwsKey}
+  keysDirectory: ${DEV_FILES.peersDir}
+  hubFspId: ${DEV_HUB_ID}
+inbound:
+  host: 127.0.0.1
+  port: ${p.inbound}
+  tls:
+    certFile: ${DEV_FILES.serverCert}
+    keyFile: ${DEV_FILES.serverKey}
+    caFiles: [${DEV_FILES.hubCaCert}]
+  allowlist: [127.0.0.0/8, "::1"]
+  core:
+    url: http://127.0.0.1:${p.core}
+outbound:
+  host: 127.0.0.1
+  port: ${p.outbound}
+  tls:
+    # The dev loop's "hub" is our own inbound listener, whose certificate the DFSP CA signed.
+    caFiles: [${DEV_FILES.dfspCaCert}]
+    certFile: ${DEV_FILES.clientCert}
+    keyFile: ${DEV_FILES.clientKey}
+  hub:
+    default: https://127.0.0.1:${p.inbound}
+  oauth:
+    tokenEndpoint: http://127.0.0.1:${p.token}/token
+    clientKey: ${DEV_DFSP_ID}
+    clientSecret: ${secret}
+    refreshSeconds: 240
+`;
+}
+
+function banner(o: { dir: string; ports: DevPorts; fresh: boolean; addresses: Record<string, string> }): string {
+  const p = o.ports;
+  const quoteId = '7c23e80c-d078-4077-8263-2c047876fcf6';
+  const body = JSON.stringify({
+    quoteId,
+    transactionId: '85feac2f-39b2-491b-817e-4a03203d4f14',
+    payer: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '44123456789', fspId: DEV_DFSP_ID } },
+    payee: { partyIdInfo: { partyIdType: 'MSISDN', partyIdentifier: '44987654321', fspId: DEV_DFSP_ID } },
+    amountType: 'SEND',
+    amount: { amount: '100', currency: 'USD' },
+    transactionType: { scenario: 'TRANSFER', initiator: 'PAYER', initiatorType: 'CONSUMER' },
+  });
+  return `
+  dfsp-sidecar dev profile is up (${o.fresh ? 'new' : 'reused'} PKI and config in ${o.dir}/; delete it to start afresh)
+
+  inbound   https://127.0.0.1:${p.inbound}   mTLS (client certs from the dev hub CA), allowlist 127.0.0.0/8 ::1,
+                                     verifies FSPIOP-Signature, forwards to the echo core http://127.0.0.1:${p.core}
+  outbound  http://127.0.0.1:${p.outbound}    signs as ${DEV_DFSP_ID}, OAuth token from http://127.0.0.1:${p.token}/token,
+                                     client certificate, hub route https://127.0.0.1:${p.inbound} (its own inbound)
+  admin     http://127.0.0.1:${p.admin}    /metrics /healthz /readyz
+
+  A signed mTLS round trip (core -> outbound -> inbound -> echo core and back):
+
+    curl -s http://127.0.0.1:${p.outbound}/quotes \\
+      -H 'content-type: application/vnd.interoperability.quotes+json;version=1.0' \\
+      -H 'accept: application/vnd.interoperability.quotes+json;version=1.0' \\
+      -H 'fspiop-destination: ${DEV_DFSP_ID}' \\
+      -d '${body}'
+
+  Readiness:  curl -s http://127.0.0.1:${p.admin}/readyz
+  Same sidecar from its config:  node dist/cli.js run --config ${o.dir}/config.yaml
+  Listening: ${Object.entries(o.addresses).map(([k, v]) => `${k}=${v}`).join(' ')}
+
+`;
+}
