@@ -1,0 +1,112 @@
+/**
+ * The inbound gateway's Prometheus series, registered on the shared registry. Every label comes
+ * from a closed set: FSPIOP resources (plus `other`), a fixed method list, HTTP status codes,
+ * catalogue codes, the verifier's reason tokens, payload encodings, peer FSP ids that verified
+ * against a configured key (bounded by the key directory), and the connection/handshake reasons
+ * declared here.
+ *
+ * The sidecar's own time is reported apart from the core's: `core_duration` runs from handing
+ * the request to the core connection to the end of the core's response; `sidecar_duration` is
+ * the rest of the request's time, so a slow core never hides (or is blamed for) a slow sidecar.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { FSPIOP_RESOURCES } from '../crypto/jws/resource.js';
+import { LATENCY_BUCKETS, METRIC_PREFIX } from '../metrics/registry.js';
+import type { HandshakeFailureReason } from './peer-identity.js';
+
+const P = `${METRIC_PREFIX}inbound_`;
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const RESOURCES = new Set<string>(FSPIOP_RESOURCES);
+
+export function methodLabel(method: string | undefined): string {
+  return method !== undefined && METHODS.has(method) ? method : 'other';
+}
+
+export function resourceLabel(resource: string | undefined): string {
+  return resource !== undefined && RESOURCES.has(resource) ? resource : 'other';
+}
+
+/** Why a TCP connection was closed before any TLS byte was exchanged. */
+export type ConnectionDenyReason = 'ip_not_allowed' | 'proxy_header_invalid' | 'proxy_header_timeout' | 'proxy_header_too_large' | 'not_ready' | 'shutting_down';
+
+export const CONNECTION_DENY_REASONS: readonly ConnectionDenyReason[] = ['ip_not_allowed', 'proxy_header_invalid', 'proxy_header_timeout', 'proxy_header_too_large', 'not_ready', 'shutting_down'];
+
+/** verified: the signature checked out; exempt: policy let it through unsigned; rejected: 3101/3102/3105. */
+export type JwsOutcome = 'verified' | 'exempt' | 'rejected';
+
+export interface InboundMetrics {
+  readonly requests: Counter<'resource' | 'method' | 'status' | 'outcome'>;
+  readonly sidecarDuration: Histogram<'resource'>;
+  readonly coreDuration: Histogram<'resource'>;
+  readonly inFlight: Gauge;
+  readonly jws: Counter<'outcome' | 'reason'>;
+  readonly jwsMatched: Counter<'source' | 'encoding'>;
+  readonly connectionsOpen: Gauge;
+  readonly connectionsAccepted: Counter;
+  readonly connectionsDenied: Counter<'reason'>;
+  readonly handshakeFailures: Counter<'reason'>;
+}
+
+/** One set of series per registry: a second gateway on the same registry shares them. */
+const byRegistry = new WeakMap<Registry, InboundMetrics>();
+
+export function createInboundMetrics(registry: Registry): InboundMetrics {
+  const existing = byRegistry.get(registry);
+  if (existing) return existing;
+  const m: InboundMetrics = {
+    requests: new Counter({
+      name: `${P}requests_total`,
+      help: 'Requests from the hub, by FSPIOP resource, method, status answered, and outcome (ok = the core answer was relayed; otherwise the catalogue code).',
+      labelNames: ['resource', 'method', 'status', 'outcome'],
+      registers: [registry],
+    }),
+    sidecarDuration: new Histogram({
+      name: `${P}sidecar_duration_seconds`,
+      help: 'Time each request spent in the sidecar itself (reading, verifying, forwarding), excluding the time waiting on the core.',
+      labelNames: ['resource'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    coreDuration: new Histogram({
+      name: `${P}core_duration_seconds`,
+      help: 'Time from handing a request to the core connection until the end of the core response.',
+      labelNames: ['resource'],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    inFlight: new Gauge({ name: `${P}requests_in_flight`, help: 'Requests being processed right now.', registers: [registry] }),
+    jws: new Counter({
+      name: `${P}jws_verifications_total`,
+      help: 'FSPIOP signature checks by outcome (verified, exempt, rejected) and reason (ok, the exemption, or the failure reason).',
+      labelNames: ['outcome', 'reason'],
+      registers: [registry],
+    }),
+    jwsMatched: new Counter({
+      name: `${P}jws_matched_encoding_total`,
+      help: 'Verified signatures by FSPIOP-Source and by the payload encoding that matched (raw, sorted, insertion): which peer SDK versions are out there.',
+      labelNames: ['source', 'encoding'],
+      registers: [registry],
+    }),
+    connectionsOpen: new Gauge({ name: `${P}connections_open`, help: 'TCP connections accepted past the allowlist and not yet closed.', registers: [registry] }),
+    connectionsAccepted: new Counter({ name: `${P}connections_accepted_total`, help: 'TCP connections accepted past the allowlist (and PROXY header, when used).', registers: [registry] }),
+    connectionsDenied: new Counter({
+      name: `${P}connections_denied_total`,
+      help: 'TCP connections closed before the TLS handshake, by reason (ip_not_allowed, proxy_header_*, not_ready, shutting_down).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    handshakeFailures: new Counter({
+      name: `${P}tls_handshake_failures_total`,
+      help: 'TLS connections refused, by reason (no_certificate, unknown_ca, expired, revoked, identity, protocol, ...).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+  byRegistry.set(registry, m);
+  return m;
+}
+
+export function countHandshakeFailure(m: InboundMetrics, reason: HandshakeFailureReason): void {
+  m.handshakeFailures.inc({ reason });
+}
