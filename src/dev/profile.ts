@@ -9,15 +9,14 @@
  * The PKI is reused across runs while it is valid for another week (stable curl lines and
  * fingerprints); delete the directory to start afresh.
  */
-import { generateKeyPair as generateKeyPairCb, randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Io } from '../cli/io.js';
 import { describe, serveUntilSignal } from '../cli/run.js';
 import { loadConfig } from '../config/load.js';
-import { createCa, createClientCert, createServerCert } from '../crypto/pki/certificate.js';
+import { createCa, createClientCert, createJwsKeys, createServerCert, ensureDir, writeFilesSafe } from '../crypto/pki/index.js';
 import { ConfigInvalid, startSidecar } from '../main.js';
 import { createLogger } from '../shared/log.js';
 import { createEchoCore } from './echo-core.js';
@@ -25,7 +24,6 @@ import { createDevTokenServer } from './token-server.js';
 
 export const DEV_DFSP_ID = 'dev-dfsp';
 export const DEV_HUB_ID = 'Hub';
-const generateKeyPair = promisify(generateKeyPairCb);
 const RENEW_BEFORE_MS = 7 * 86_400_000;
 
 export interface DevPorts {
@@ -61,7 +59,8 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
   const fresh = await ensureDevPki(dir);
   const secret = await ensureSecret(join(dir, DEV_FILES.tokenSecret));
   const configFile = join(dir, DEV_FILES.config);
-  await writeFile(configFile, devConfigYaml(ports, secret), { mode: 0o600 });
+  // The config holds the dev OAuth secret: private, like the keys.
+  await writeFilesSafe([{ path: configFile, data: devConfigYaml(ports, secret), secret: true }], { force: true });
 
   const core = createEchoCore();
   const token = createDevTokenServer({ clientKey: DEV_DFSP_ID, clientSecret: secret, expiresIn: 300 });
@@ -103,45 +102,39 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
 /** Make the dev PKI unless a complete one, valid for another week, is already there. Returns whether it was (re)made. */
 export async function ensureDevPki(dir: string): Promise<boolean> {
   if (await devPkiValid(dir)) return false;
-  await mkdir(join(dir, 'pki'), { recursive: true, mode: 0o700 });
-  await mkdir(join(dir, DEV_FILES.peersDir), { recursive: true, mode: 0o700 });
+  await ensureDir(join(dir, 'pki'), true);
+  await ensureDir(join(dir, DEV_FILES.peersDir), false);
 
   const [hubCa, dfspCa] = await Promise.all([
     createCa({ cn: 'Dev Hub CA', o: 'Dev Hub', c: 'ZZ', days: 365 }),
     createCa({ cn: 'Dev DFSP CA', o: 'Dev DFSP', c: 'ZZ', days: 365 }),
   ]);
-  const [server, client] = await Promise.all([
+  const [server, client, dfspJws, hubJws] = await Promise.all([
     createServerCert({ ca: dfspCa, cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1', '::1'], days: 90 }),
     createClientCert({ ca: hubCa, cn: DEV_DFSP_ID, o: 'Dev DFSP', c: 'ZZ', days: 90 }),
+    createJwsKeys({ fspId: DEV_DFSP_ID, alg: 'RS256', days: 90 }),
+    createJwsKeys({ fspId: DEV_HUB_ID, alg: 'RS256', days: 90 }),
   ]);
-  const [dfspJws, hubJws] = await Promise.all([rsaPair(), rsaPair()]);
-
-  const put = (rel: string, text: string, secret = false) => writeFile(join(dir, rel), text, { mode: secret ? 0o600 : 0o644 });
-  await Promise.all([
-    put(DEV_FILES.hubCaCert, hubCa.certPem),
-    put(DEV_FILES.hubCaKey, hubCa.keyPem, true),
-    put(DEV_FILES.dfspCaCert, dfspCa.certPem),
-    put(DEV_FILES.dfspCaKey, dfspCa.keyPem, true),
-    put(DEV_FILES.serverCert, server.chainPem),
-    put(DEV_FILES.serverKey, server.keyPem, true),
-    put(DEV_FILES.clientCert, client.chainPem),
-    put(DEV_FILES.clientKey, client.keyPem, true),
-    put(DEV_FILES.dfspJwsKey, dfspJws.privateKey, true),
-    put(DEV_FILES.hubJwsKey, hubJws.privateKey, true),
-    // Our own public key among the peers: the dev loop's inbound side verifies what the outbound side signed.
-    put(`${DEV_FILES.peersDir}/${DEV_DFSP_ID}.pem`, dfspJws.publicKey),
-    put(`${DEV_FILES.peersDir}/${DEV_HUB_ID}.pem`, hubJws.publicKey),
-  ]);
+  const file = (rel: string, data: string, secret = false) => ({ path: join(dir, rel), data, secret });
+  await writeFilesSafe(
+    [
+      file(DEV_FILES.hubCaCert, hubCa.certPem),
+      file(DEV_FILES.hubCaKey, hubCa.keyPem, true),
+      file(DEV_FILES.dfspCaCert, dfspCa.certPem),
+      file(DEV_FILES.dfspCaKey, dfspCa.keyPem, true),
+      file(DEV_FILES.serverCert, server.chainPem),
+      file(DEV_FILES.serverKey, server.keyPem, true),
+      file(DEV_FILES.clientCert, client.chainPem),
+      file(DEV_FILES.clientKey, client.keyPem, true),
+      file(DEV_FILES.dfspJwsKey, dfspJws.privateKeyPem, true),
+      file(DEV_FILES.hubJwsKey, hubJws.privateKeyPem, true),
+      // Our own public key among the peers: the dev loop's inbound side verifies what the outbound side signed.
+      file(`${DEV_FILES.peersDir}/${DEV_DFSP_ID}.pem`, dfspJws.publicKeyPem),
+      file(`${DEV_FILES.peersDir}/${DEV_HUB_ID}.pem`, hubJws.publicKeyPem),
+    ],
+    { force: true },
+  );
   return true;
-}
-
-async function rsaPair(): Promise<{ privateKey: string; publicKey: string }> {
-  return generateKeyPair('rsa', {
-    modulusLength: 2048,
-    // PKCS#1, as Mojaloop's PM4ML writes JWS keys; our signer reads PKCS#8 and SEC1 as well.
-    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
-    publicKeyEncoding: { type: 'spki', format: 'pem' },
-  });
 }
 
 async function devPkiValid(dir: string): Promise<boolean> {
@@ -168,7 +161,7 @@ async function ensureSecret(path: string): Promise<string> {
     // made below
   }
   const secret = randomBytes(18).toString('base64url');
-  await writeFile(path, `${secret}\n`, { mode: 0o600 });
+  await writeFilesSafe([{ path, data: `${secret}\n`, secret: true }], { force: true });
   return secret;
 }
 
