@@ -1,0 +1,132 @@
+/**
+ * The inbound listener: an https server (or a plain http one when inbound.tls.enabled is off,
+ * for lab set-ups) whose connection phase runs through the gates in connection.ts.
+ *
+ * Node wires a TLS server as `connection` → TLS listener → `secureConnection` → HTTP listener.
+ * We take both listeners out and put the gates in front of them, so a socket reaches the TLS
+ * layer only past the allowlist and reaches HTTP only past the certificate and identity checks.
+ * Client certificates are requested with `rejectUnauthorized: false` at the TLS layer so that the
+ * secure gate sees, counts and refuses every failure by reason; it is the gate that refuses.
+ *
+ * Slow clients: Node's `headersTimeout` cuts off a client that does not finish its headers; the
+ * read-body stage enforces `requestTimeoutMs` on the body and answers 408 itself. Node's own
+ * `requestTimeout` is set a little later as a backstop only. Where Node detects the problem
+ * before a request exists (headers timeout, malformed HTTP), the 'clientError' hook answers with
+ * an FSPIOP body when nothing has been written on the connection yet.
+ */
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { CATALOGUE, errorInformation, type ErrorCode } from '../shared/errors.js';
+import type { InboundRuntime } from './compile.js';
+import type { ConnectionGate } from './connection.js';
+
+/** Node's own request timeout fires this much after ours, so ours (with its 408 body) wins. */
+const REQUEST_TIMEOUT_BACKSTOP_MS = 2_000;
+
+export interface InboundServerOptions {
+  /** The runtime at start: TLS on/off, the first context, the timer granularity. */
+  readonly runtime: InboundRuntime;
+  /** The runtime now (reloadable limits). */
+  readonly current: () => InboundRuntime;
+  readonly gate: ConnectionGate;
+  readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** A request that never reached the pipeline was answered with this code (for metrics). */
+  readonly onClientError: (code: ErrorCode, err: NodeJS.ErrnoException) => void;
+  /** The latest response on a socket, if any (the 'clientError' hook must not write over or after it). */
+  readonly responseOn: (socket: Socket) => ServerResponse | undefined;
+}
+
+export function createInboundServer(opts: InboundServerOptions): Server {
+  const rt = opts.runtime;
+  const common = {
+    ...httpTimeouts(rt),
+    // Node checks the two timeouts above on this interval (default 30 s): make it fine enough
+    // that a cut-off happens close to the configured time.
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(rt.headersTimeoutMs / 4))),
+  };
+  const server: Server = rt.tls
+    ? createHttpsServer(
+        {
+          ...rt.tls.contextOptions,
+          ...common,
+          requestCert: true,
+          rejectUnauthorized: false,
+          handshakeTimeout: rt.headersTimeoutMs,
+        },
+        opts.onRequest,
+      )
+    : createHttpServer(common, opts.onRequest);
+
+  const connectionListener = takeOnlyListener(server, 'connection') as (socket: Socket) => void;
+  server.on('connection', (socket: Socket) => opts.gate.onConnection(socket, (s) => connectionListener.call(server, s)));
+  if (rt.tls) {
+    const httpListener = takeOnlyListener(server, 'secureConnection') as (socket: TLSSocket) => void;
+    server.on('secureConnection', (socket: TLSSocket) => opts.gate.onSecureConnection(socket, (s) => httpListener.call(server, s)));
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => opts.gate.onTlsClientError(err, socket));
+  }
+
+  // Expect: 100-continue. A body declared over the limit is refused without inviting it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > opts.current().bodyLimitBytes) res.setHeader('connection', 'close');
+    else res.writeContinue();
+    opts.onRequest(req, res);
+  });
+
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    const last = opts.responseOn(socket);
+    // A request still in progress (being answered, or its refused body still draining) gets no
+    // second response on the same connection: it is cut.
+    const busy = last !== undefined && (!last.writableFinished || !last.req.complete);
+    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
+      socket.destroy();
+      return;
+    }
+    const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BODY_MALFORMED';
+    const reason = code === 'REQUEST_TIMEOUT' ? 'request_timeout' : httpErrorReason(err.code);
+    opts.onClientError(code, err);
+    socket.end(rawErrorResponse(code, reason));
+  });
+  return server;
+}
+
+function httpTimeouts(rt: InboundRuntime): { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number } {
+  return { requestTimeout: rt.requestTimeoutMs + REQUEST_TIMEOUT_BACKSTOP_MS, headersTimeout: rt.headersTimeoutMs, keepAliveTimeout: rt.keepAliveTimeoutMs };
+}
+
+/**
+ * Apply a reloaded runtime to the running listener: the TLS context for new connections (open
+ * ones keep theirs; Node documents that setSecureContext does not touch them) and the HTTP
+ * timeouts, which Node reads on every check. The check interval and TLS handshake timeout are
+ * fixed at start.
+ */
+export function applyRuntime(server: Server, next: InboundRuntime, previous: InboundRuntime | undefined): void {
+  if (next.tls && next.tls.fingerprint !== previous?.tls?.fingerprint && 'setSecureContext' in server) {
+    (server as unknown as { setSecureContext(o: object): void }).setSecureContext(next.tls.contextOptions);
+  }
+  Object.assign(server, httpTimeouts(next));
+}
+
+/** Remove and return the single listener Node registered for `event` (fails loudly if the wiring ever changes). */
+function takeOnlyListener(server: Server, event: string): (...args: unknown[]) => void {
+  const listeners = server.listeners(event);
+  if (listeners.length !== 1) throw new Error(`expected exactly one '${event}' listener on the inbound server, found ${listeners.length}`);
+  const listener = listeners[0] as (...args: unknown[]) => void;
+  server.removeListener(event, listener);
+  return listener;
+}
+
+function httpErrorReason(code: string | undefined): string {
+  if (code === 'HPE_HEADER_OVERFLOW') return 'headers_too_large';
+  if (code?.startsWith('HPE_')) return 'bad_http';
+  return 'client_error';
+}
+
+/** A complete HTTP/1.1 error response for a connection the HTTP layer has given up on. */
+export function rawErrorResponse(code: ErrorCode, reason: string): string {
+  const body = JSON.stringify(errorInformation(code, reason));
+  const status = CATALOGUE[code].status;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
+}

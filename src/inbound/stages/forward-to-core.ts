@@ -1,0 +1,137 @@
+/**
+ * forward-to-core: send the verified request to the DFSP core over the keep-alive pool and
+ * stream the core's answer back unchanged (status, end-to-end headers, body bytes).
+ *
+ * Method, path and query go as received, behind the core URL's base path; the body is the exact
+ * bytes that were verified. Headers are rewritten by forward-headers.ts. This runs on undici's
+ * low-level dispatch API: the response is written to the client chunk by chunk as it arrives, with
+ * back-pressure (a slow client pauses the core connection), and no intermediate stream or copy
+ * (the hot path: see docs/inbound.md).
+ *
+ * Nothing that failed an earlier stage gets here: stages run in order and a failure stops the
+ * pipeline. Once the core's status line has been relayed, a later failure can only cut the
+ * connection (runPipeline does that).
+ */
+import type { Dispatcher } from 'undici';
+import { SidecarError } from '../../shared/errors.js';
+import type { Stage } from '../../shared/pipeline.js';
+import type { CorePools } from '../core-pool.js';
+import type { InboundExchange } from '../exchange.js';
+import { need } from '../exchange.js';
+import { clientResponseHeaders, coreRequestHeaders } from '../forward-headers.js';
+
+const BODYLESS = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS']);
+
+export function createForwardToCore(pools: CorePools): Stage<InboundExchange> {
+  return {
+    name: 'forward-to-core',
+    run(ex) {
+      return forward(ex, pools.get(ex.rt.core));
+    },
+  };
+}
+
+/** The value of the `x-dfsp-sidecar-jws` header for the core. */
+export function jwsHeaderValue(ex: InboundExchange): string {
+  const v = need(ex.jws, 'jws', 'forward-to-core');
+  return v.outcome === 'verified' ? 'verified' : `exempt:${v.reason}`;
+}
+
+function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
+  const body = need(ex.body, 'body', 'forward-to-core');
+  const headers = coreRequestHeaders(ex.req.rawHeaders, {
+    forwardAuthorization: ex.rt.forwardAuthorization,
+    clientAddress: ex.conn.clientAddress,
+    proto: ex.proto,
+    requestId: ex.requestId,
+    jws: jwsHeaderValue(ex),
+    peerCn: ex.conn.peer?.subjectCn,
+    peerFingerprint: ex.conn.peer?.fingerprint256,
+  });
+  const res = ex.res;
+  return new Promise<void>((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    let resume: (() => void) | undefined;
+    let paused = false;
+    const unpause = () => {
+      if (!paused) return;
+      paused = false;
+      res.off('drain', unpause);
+      res.off('close', unpause);
+      resume?.();
+    };
+    const handler: Dispatcher.DispatchHandler = {
+      onConnect() {},
+      onHeaders(status, rawHeaders, resumeFn) {
+        // Informational answers (100 Continue, 103 Early Hints) are the core's business with us.
+        if (status < 200) return true;
+        resume = resumeFn;
+        ex.status = status;
+        if (!res.destroyed) res.writeHead(status, clientResponseHeaders(rawHeaders));
+        return true;
+      },
+      onData(chunk) {
+        // A client that went away still lets the core's answer be read to the end, so the core
+        // connection stays reusable.
+        if (res.destroyed || res.write(chunk)) return true;
+        paused = true;
+        res.once('drain', unpause);
+        res.once('close', unpause);
+        return false;
+      },
+      onComplete() {
+        ex.upstreamNs = process.hrtime.bigint() - t0;
+        unpause();
+        if (!res.destroyed) res.end();
+        resolve();
+      },
+      onError(err) {
+        ex.upstreamNs = process.hrtime.bigint() - t0;
+        unpause();
+        reject(coreError(err));
+      },
+    };
+    pool.dispatch(
+      {
+        path: ex.rt.core.basePath + ex.target,
+        method: ex.method,
+        headers,
+        body: body.length === 0 && BODYLESS.has(ex.method) ? null : body,
+      },
+      handler,
+    );
+  });
+}
+
+/** Map an undici failure to the catalogue (pure). */
+export function coreError(err: Error): SidecarError {
+  const code = (err as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return new SidecarError('CORE_TIMEOUT', 'headers_timeout', err.message, { cause: err });
+    case 'UND_ERR_BODY_TIMEOUT':
+      return new SidecarError('CORE_TIMEOUT', 'body_timeout', err.message, { cause: err });
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return new SidecarError('CORE_UNREACHABLE', 'connect_timeout', err.message, { cause: err });
+    case 'ECONNREFUSED':
+      return new SidecarError('CORE_UNREACHABLE', 'connection_refused', err.message, { cause: err });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new SidecarError('CORE_UNREACHABLE', 'dns', err.message, { cause: err });
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return new SidecarError('CORE_UNREACHABLE', 'connection_reset', err.message, { cause: err });
+    case 'UND_ERR_CLOSED':
+    case 'UND_ERR_DESTROYED':
+      return new SidecarError('CORE_UNREACHABLE', 'pool_closed', err.message, { cause: err });
+    case 'UND_ERR_INVALID_ARG':
+    case 'UND_ERR_NOT_SUPPORTED':
+      return new SidecarError('INTERNAL', 'core_request_rejected', err.message, { cause: err });
+    default:
+      if (code?.startsWith('ERR_TLS') || code?.startsWith('ERR_SSL') || code?.includes('CERT')) {
+        return new SidecarError('CORE_UNREACHABLE', 'tls', err.message, { cause: err });
+      }
+      return new SidecarError('CORE_UNREACHABLE', 'other', err.message, { cause: err });
+  }
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { clientResponseHeaders, coreRequestHeaders, JWS_HEADER, PEER_CN_HEADER, PEER_FINGERPRINT_HEADER } from '../../../src/inbound/forward-headers.js';
+
+const opts = { forwardAuthorization: false, clientAddress: '10.1.2.3', proto: 'https' as const, requestId: 'req-1', jws: 'verified', peerCn: 'hub', peerFingerprint: 'AA:BB' };
+
+function pairs(flat: string[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string]);
+  return out;
+}
+
+describe('coreRequestHeaders', () => {
+  it('keeps end-to-end headers in order and case, duplicates included', () => {
+    const raw = ['FSPIOP-Source', 'payerfsp', 'Content-Type', 'application/vnd.interoperability.transfers+json;version=1.1', 'traceparent', '00-abc-def-01', 'X-Dup', 'a', 'X-Dup', 'b', 'FSPIOP-Signature', '{"sig":1}'];
+    const out = pairs(coreRequestHeaders(raw, opts));
+    expect(out.slice(0, 6)).toEqual([
+      ['FSPIOP-Source', 'payerfsp'],
+      ['Content-Type', 'application/vnd.interoperability.transfers+json;version=1.1'],
+      ['traceparent', '00-abc-def-01'],
+      ['X-Dup', 'a'],
+      ['X-Dup', 'b'],
+      ['FSPIOP-Signature', '{"sig":1}'],
+    ]);
+  });
+
+  it('drops hop-by-hop headers, framing, and headers named in Connection', () => {
+    const raw = ['Host', 'dfsp', 'Connection', 'keep-alive, X-Secret-Hop', 'Keep-Alive', 'timeout=5', 'Content-Length', '12', 'Transfer-Encoding', 'chunked', 'TE', 'trailers', 'Upgrade', 'h2c', 'Expect', '100-continue', 'X-Secret-Hop', '1', 'Proxy-Authorization', 'Basic x', 'Accept', '*/*'];
+    const names = pairs(coreRequestHeaders(raw, opts)).map(([n]) => n.toLowerCase());
+    for (const gone of ['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding', 'te', 'upgrade', 'expect', 'x-secret-hop', 'proxy-authorization']) expect(names).not.toContain(gone);
+    expect(names).toContain('accept');
+  });
+
+  it('drops the echoed Authorization unless configured to forward it', () => {
+    const raw = ['Authorization', 'Bearer hub-echo', 'Accept', '*/*'];
+    expect(pairs(coreRequestHeaders(raw, opts)).map(([n]) => n)).not.toContain('Authorization');
+    expect(pairs(coreRequestHeaders(raw, { ...opts, forwardAuthorization: true }))).toContainEqual(['Authorization', 'Bearer hub-echo']);
+  });
+
+  it('replaces what the client claims about itself with what the sidecar knows', () => {
+    const raw = ['X-Forwarded-For', '6.6.6.6', 'x-forwarded-proto', 'http', 'X-Request-Id', 'theirs', 'X-DFSP-Sidecar-JWS', 'verified', 'x-dfsp-sidecar-peer-cn', 'forged', 'x-dfsp-sidecar-anything', 'x'];
+    const out = pairs(coreRequestHeaders(raw, opts));
+    expect(out).toEqual([
+      ['x-forwarded-for', '10.1.2.3'],
+      ['x-forwarded-proto', 'https'],
+      ['x-request-id', 'req-1'],
+      [JWS_HEADER, 'verified'],
+      [PEER_CN_HEADER, 'hub'],
+      [PEER_FINGERPRINT_HEADER, 'AA:BB'],
+    ]);
+  });
+
+  it('omits the peer headers without a client certificate', () => {
+    const out = pairs(coreRequestHeaders([], { ...opts, proto: 'http', jws: 'exempt:get', peerCn: undefined, peerFingerprint: undefined }));
+    expect(out).toEqual([
+      ['x-forwarded-for', '10.1.2.3'],
+      ['x-forwarded-proto', 'http'],
+      ['x-request-id', 'req-1'],
+      [JWS_HEADER, 'exempt:get'],
+    ]);
+  });
+});
+
+describe('clientResponseHeaders', () => {
+  const b = (...s: string[]) => s.map((x) => Buffer.from(x, 'latin1'));
+
+  it('keeps end-to-end headers, duplicates and Content-Length; drops hop-by-hop ones', () => {
+    const raw = b('Content-Type', 'application/json', 'Content-Length', '60', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Date', 'x');
+    expect(pairs(clientResponseHeaders(raw))).toEqual([
+      ['Content-Type', 'application/json'],
+      ['Content-Length', '60'],
+      ['Set-Cookie', 'a=1'],
+      ['Set-Cookie', 'b=2'],
+      ['Date', 'x'],
+    ]);
+  });
+
+  it('drops headers the core named in Connection, whatever their position', () => {
+    const raw = b('X-Internal', '1', 'Connection', 'X-Internal', 'X-Public', '2');
+    expect(pairs(clientResponseHeaders(raw))).toEqual([['X-Public', '2']]);
+  });
+
+  it('passes latin1 header bytes through unchanged', () => {
+    const raw = [Buffer.from('X-Name'), Buffer.from([0x63, 0x61, 0x66, 0xe9])];
+    const [, value] = clientResponseHeaders(raw);
+    expect(Buffer.from(value as string, 'latin1')).toEqual(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+  });
+});
