@@ -31,7 +31,9 @@ import {
 import { PkiInputError, PkiVerificationError } from './errors.js';
 import {
   certificateExtensions,
+  checkDnsName,
   decodeExtensions,
+  parseIp,
   keyIdentifier,
   type AltNameInput,
   type ExtensionSummary,
@@ -373,15 +375,10 @@ async function createLeaf(profile: 'server' | 'client', options: CreateLeafOptio
   const subject = inheritSubject(options, ca.cert.subject);
   const validity = resolveValidity(options, DEFAULT_LEAF_DAYS);
   checkWithinCa(ca, validity.notAfter);
+  // Check SANs before spending a key generation on them.
+  const altNames = { dns: (options.dns ?? []).map(checkDnsName), ip: (options.ip ?? []).map((ip) => parseIp(ip).toString()) };
   const key = await resolveKey(options);
-  const cert = issueCertificate({
-    profile,
-    subjectName: subjectToAsn1(subject),
-    subjectKey: key,
-    issuer: ca,
-    altNames: { dns: options.dns ?? [], ip: options.ip ?? [] },
-    ...validity,
-  });
+  const cert = issueCertificate({ profile, subjectName: subjectToAsn1(subject), subjectKey: key, issuer: ca, altNames, ...validity });
   return { keyPem: privateKeyPem(key, 'pkcs8'), certPem: cert.pem, chainPem: cert.pem + ca.chainPem };
 }
 

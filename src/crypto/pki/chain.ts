@@ -52,7 +52,10 @@ export function verifyChain(leaf: CertificateInfo, options: VerifyChainOptions):
     }
     const next = (options.intermediates ?? []).find((i) => i.fingerprintSha256 !== current.fingerprintSha256 && issued(current, i));
     if (!next) {
-      const named = [...options.roots, ...(options.intermediates ?? [])].find((c) => c.subjectText === current.issuerText);
+      if (current.selfIssued) return fail(`'${current.subjectText}' is a root that is not among the trusted CA certificates`);
+      const named = [...options.roots, ...(options.intermediates ?? [])].find(
+        (c) => c.fingerprintSha256 !== current.fingerprintSha256 && c.subjectText === current.issuerText,
+      );
       return fail(
         named
           ? `'${current.subjectText}' names '${current.issuerText}' as issuer but its signature does not verify with that certificate's key`

@@ -66,6 +66,19 @@ export interface OutputFile {
   data: string | Uint8Array;
   /** Private keys and secrets: written 0600. */
   secret?: boolean;
+  /** How to name the file in messages (the path as the user typed it); defaults to `path`. */
+  label?: string;
+}
+
+/**
+ * Refuses early when a target exists and `force` is not set: run before generating keys, so a
+ * four-second RSA 4096 generation is not wasted on a refusal. writeFilesSafe checks again, atomically.
+ */
+export async function checkTargets(targets: ReadonlyArray<{ path: string; label?: string }>, force: boolean): Promise<void> {
+  if (force) return;
+  const taken: string[] = [];
+  for (const t of targets) if (await exists(t.path)) taken.push(t.label ?? t.path);
+  if (taken.length > 0) throw new PkiInputError(`refusing to overwrite ${taken.join(', ')} (pass --force to replace)`, { code: 'EEXIST' });
 }
 
 /**
@@ -74,16 +87,17 @@ export interface OutputFile {
  * interrupted run never leaves a key without the file that says what it is for.
  */
 export async function writeFilesSafe(files: readonly OutputFile[], options: { force?: boolean } = {}): Promise<void> {
-  if (!options.force) {
-    const taken = [];
-    for (const f of files) if (await exists(f.path)) taken.push(f.path);
-    if (taken.length > 0) {
-      throw new PkiInputError(`refusing to overwrite ${taken.join(', ')} (pass --force to replace)`, { code: 'EEXIST' });
-    }
-  }
+  await checkTargets(files, options.force ?? false);
   const ordered = [...files.filter((f) => !f.secret), ...files.filter((f) => f.secret)];
   for (const f of ordered) {
-    await writeFileSafe(f.path, f.data, { mode: f.secret ? KEY_MODE : PUBLIC_MODE, force: options.force ?? false });
+    try {
+      await writeFileSafe(f.path, f.data, { mode: f.secret ? KEY_MODE : PUBLIC_MODE, force: options.force ?? false });
+    } catch (err) {
+      if ((err as PkiInputError).code === 'EEXIST' && f.label) {
+        throw new PkiInputError(`refusing to overwrite ${f.label} (pass --force to replace it)`, { code: 'EEXIST', cause: err });
+      }
+      throw err;
+    }
   }
 }
 

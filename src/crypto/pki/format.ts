@@ -29,8 +29,13 @@ function days(n: number): string {
   return `${n} day${Math.abs(n) === 1 ? '' : 's'}`;
 }
 
+/** `2026-01-02T03:04:05Z`: certificate times have whole seconds, so the `.000` is noise. */
+export function shortTime(iso: string): string {
+  return iso.replace(/\.000Z$/, 'Z');
+}
+
 export function formatValidity(c: Pick<CertificateSummary, 'notBefore' | 'notAfter' | 'daysLeft' | 'status'>): string {
-  const when = `${c.notBefore} .. ${c.notAfter}`;
+  const when = `${shortTime(c.notBefore)} .. ${shortTime(c.notAfter)}`;
   if (c.status === 'expired') return `${when} (EXPIRED ${days(-c.daysLeft)} ago)`;
   if (c.status === 'not-yet-valid') return `${when} (NOT YET VALID)`;
   return `${when} (${days(c.daysLeft)} left)`;
@@ -75,12 +80,22 @@ export function formatCsr(c: CsrSummary, indent = '  '): string {
   );
 }
 
+function formatPolicy(violations: readonly Violation[], indent: string): string {
+  return violations.length === 0
+    ? line(indent, 'policy', 'OK (scheme rules)')
+    : line(indent, 'policy', `${violations.length} finding${violations.length === 1 ? '' : 's'}:`) + formatViolations(violations, `${indent}  `);
+}
+
 export function formatItem(item: InspectedItem, indent = '  '): string {
   switch (item.kind) {
     case 'certificate':
-      return `${indent}certificate${item.certificate.isCa ? ' (CA)' : ''}\n${formatCertificate(item.certificate, `${indent}  `)}`;
+      return (
+        `${indent}certificate${item.certificate.isCa ? ' (CA)' : ''}\n` +
+        formatCertificate(item.certificate, `${indent}  `) +
+        formatPolicy(item.policy, `${indent}  `)
+      );
     case 'csr':
-      return `${indent}certificate request\n${formatCsr(item.csr, `${indent}  `)}`;
+      return `${indent}certificate request\n${formatCsr(item.csr, `${indent}  `)}${formatPolicy(item.policy, `${indent}  `)}`;
     case 'private-key':
       return (
         `${indent}private key (${item.encoding})\n` +

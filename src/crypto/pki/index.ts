@@ -25,7 +25,7 @@ export { verifyChain, type ChainResult, type VerifyChainOptions } from './chain.
 export { createCsr, parseCsr, parseCsrPem, type CreateCsrOptions, type CsrInfo, type CsrMaterial } from './csr.js';
 export { PkiError, PkiInputError, PkiPolicyError, PkiVerificationError, isPkiError, type Violation } from './errors.js';
 export type { ExtensionSummary, Profile, SubjectAltNames } from './extensions.js';
-export { KEY_MODE, PUBLIC_MODE, ensureDir, writeFileSafe, writeFilesSafe, type OutputFile, type WriteOptions } from './files.js';
+export { KEY_MODE, PUBLIC_MODE, checkTargets, ensureDir, writeFileSafe, writeFilesSafe, type OutputFile, type WriteOptions } from './files.js';
 export { formatCertificate, formatChain, formatCsr, formatInspection, formatViolations } from './format.js';
 export {
   inspect,
@@ -57,6 +57,7 @@ export { buildPkcs12, readPkcs12, type Pkcs12Contents } from './pkcs12.js';
 export {
   POLICY_RULES,
   SCHEME_POLICY,
+  checkCertificatePolicy,
   checkCsrPolicy,
   planCsrSigning,
   signCsr,

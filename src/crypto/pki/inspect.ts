@@ -8,11 +8,12 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { parseCertificate, parseCertificates, type CertificateInfo } from './certificate.js';
 import { verifyChain, type ChainResult } from './chain.js';
 import { parseCsr, type CsrInfo } from './csr.js';
-import { PkiInputError } from './errors.js';
+import { PkiInputError, type Violation } from './errors.js';
 import type { SubjectAltNames } from './extensions.js';
 import { describeKey, loadPrivateKey, spkiSha256, type KeyDescription } from './keys.js';
 import { looksLikePem, parsePem, type PemBlock } from './pem.js';
 import { looksLikePkcs12, readPkcs12 } from './pkcs12.js';
+import { checkCertificatePolicy, checkCsrPolicy } from './policy.js';
 
 export type ContainerFormat = 'pem' | 'der' | 'pkcs12';
 
@@ -159,12 +160,16 @@ export interface CsrSummary {
 }
 
 export type InspectedItem =
-  | { kind: 'certificate'; certificate: CertificateSummary }
-  | { kind: 'csr'; csr: CsrSummary }
+  | { kind: 'certificate'; certificate: CertificateSummary; policy: Violation[] }
+  | { kind: 'csr'; csr: CsrSummary; policy: Violation[] }
   | { kind: 'private-key'; encoding: string; encrypted: boolean; key?: KeyDescription; spkiSha256?: string; note?: string }
   | { kind: 'public-key'; key: KeyDescription; spkiSha256: string }
   | { kind: 'ignored'; label: string; note: string };
 
+/**
+ * Certificates and CSRs carry `policy`: the scheme rules they break (empty when none), so
+ * inspecting a file is also linting it.
+ */
 export interface Inspection {
   format: ContainerFormat;
   items: InspectedItem[];
@@ -220,9 +225,13 @@ export function summariseCsr(info: CsrInfo): CsrSummary {
 function describeObject(obj: PkiObject, now: Date): InspectedItem {
   switch (obj.kind) {
     case 'certificate':
-      return { kind: 'certificate', certificate: summariseCertificate(obj.info, now) };
-    case 'csr':
-      return { kind: 'csr', csr: summariseCsr(obj.info) };
+      return { kind: 'certificate', certificate: summariseCertificate(obj.info, now), policy: checkCertificatePolicy(obj.info) };
+    case 'csr': {
+      // Lint a request as it would be signed: for serverAuth when it asks only for that.
+      const eku = obj.info.extensions.extKeyUsage?.usages ?? [];
+      const profile = eku.includes('serverAuth') && !eku.includes('clientAuth') ? 'server' : 'client';
+      return { kind: 'csr', csr: summariseCsr(obj.info), policy: checkCsrPolicy(obj.info, {}, { profile }) };
+    }
     case 'private-key': {
       const encrypted = obj.encoding.startsWith('encrypted');
       if (!obj.key) return { kind: 'private-key', encoding: obj.encoding, encrypted, note: 'encrypted; give its passphrase with --passphrase-file to describe it' };

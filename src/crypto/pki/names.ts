@@ -72,6 +72,7 @@ export function normaliseSubject(fields: SubjectFields): SubjectFields {
     if (raw === undefined) continue;
     const value = raw.trim();
     if (value.length === 0) throw new PkiInputError(`subject ${key.toUpperCase()} must not be empty`);
+    if (key === 'c' && !/^[A-Za-z]{2}$/.test(value)) throw new PkiInputError(`subject C must be a two-letter ISO 3166 country code, got '${value}'`);
     if ([...value].length > MAX_LENGTH[key]) {
       throw new PkiInputError(`subject ${key.toUpperCase()} is longer than ${MAX_LENGTH[key]} characters`);
     }
@@ -80,10 +81,7 @@ export function normaliseSubject(fields: SubjectFields): SubjectFields {
     out[key] = value;
   }
   if (!out.cn) throw new PkiInputError('subject CN is required');
-  if (out.c !== undefined) {
-    if (!/^[A-Za-z]{2}$/.test(out.c)) throw new PkiInputError(`subject C must be a two-letter ISO 3166 country code, got '${out.c}'`);
-    out.c = out.c.toUpperCase();
-  }
+  if (out.c !== undefined) out.c = out.c.toUpperCase();
   return out;
 }
 

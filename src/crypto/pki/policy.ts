@@ -18,7 +18,8 @@ import {
 import { parseCsr, parseCsrPem, type CsrInfo } from './csr.js';
 import { PkiPolicyError, type Violation } from './errors.js';
 import { checkDnsName } from './extensions.js';
-import { nameValues } from './names.js';
+import type { KeyDescription } from './keys.js';
+import { nameValues, type NameAttribute } from './names.js';
 import { looksLikePem } from './pem.js';
 
 export interface CsrPolicy {
@@ -93,30 +94,17 @@ export function checkCsrPolicy(csrInput: CsrInput, policy: Partial<CsrPolicy> = 
   const p: CsrPolicy = { ...SCHEME_POLICY, ...policy };
   const csr = toCsr(csrInput, 'CSR');
   const out: Violation[] = [];
-  const add = (rule: string, message: string): void => {
+  const add: Add = (rule, message) => {
     out.push({ rule, message });
   };
 
   if (!csr.signatureValid) add('csr-signature', 'the self-signature does not verify with the request\'s public key');
 
-  const key = csr.key;
-  if (key.type !== 'rsa' && key.type !== 'ec') add('key-type', `${key.text} key; allowed: ${p.keyTypes.map((t) => t.toUpperCase()).join(', ')}`);
-  else if (!p.keyTypes.includes(key.type)) add('key-type', `${key.text} key; allowed: ${p.keyTypes.map((t) => t.toUpperCase()).join(', ')}`);
-  else if (key.type === 'rsa' && (key.bits ?? 0) < p.minRsaBits) add('rsa-key-size', `RSA key of ${key.bits} bits; minimum ${p.minRsaBits}`);
-  else if (key.type === 'ec' && !p.ecCurves.includes(key.curve ?? '')) add('ec-curve', `curve ${key.curve}; allowed: ${p.ecCurves.join(', ')}`);
-
+  checkKey(csr.key, p, add);
   if (!p.signatureAlgorithms.includes(csr.signatureAlgorithm)) {
     add('signature-algorithm', `signed with ${csr.signatureAlgorithm}; allowed: ${p.signatureAlgorithms.join(', ')}`);
   }
-
-  for (const type of p.requiredSubject) {
-    const rule = `subject-${type.toLowerCase()}`;
-    const values = nameValues(csr.subject, type);
-    if (values.length === 0) add(rule, `the subject has no ${type}`);
-    else if (values.length > 1) add(rule, `the subject has ${values.length} ${type} values`);
-    else if (type === 'C' && !/^[A-Z]{2}$/.test(values[0] ?? '')) add(rule, `C='${values[0]}' is not a two-letter upper-case country code`);
-    else if ((values[0] ?? '').trim() === '') add(rule, `the subject ${type} is empty`);
-  }
+  checkSubject(csr.subject, p, add);
 
   const ext = csr.extensions;
   if (ext.basicConstraints?.ca) add('ca-flag', 'the request asks for basicConstraints CA:TRUE');
@@ -146,6 +134,53 @@ export function checkCsrPolicy(csrInput: CsrInput, policy: Partial<CsrPolicy> = 
 
   if (options.days !== undefined && options.days > p.maxDays) {
     add('validity', `${options.days} days requested; at most ${p.maxDays}`);
+  }
+  return out;
+}
+
+type Add = (rule: string, message: string) => void;
+
+function checkKey(key: KeyDescription, p: CsrPolicy, add: Add): void {
+  const allowed = p.keyTypes.map((t) => t.toUpperCase()).join(', ');
+  if (key.type !== 'rsa' && key.type !== 'ec') add('key-type', `${key.text} key; allowed: ${allowed}`);
+  else if (!p.keyTypes.includes(key.type)) add('key-type', `${key.text} key; allowed: ${allowed}`);
+  else if (key.type === 'rsa' && (key.bits ?? 0) < p.minRsaBits) add('rsa-key-size', `RSA key of ${key.bits} bits; minimum ${p.minRsaBits}`);
+  else if (key.type === 'ec' && !p.ecCurves.includes(key.curve ?? '')) add('ec-curve', `curve ${key.curve}; allowed: ${p.ecCurves.join(', ')}`);
+}
+
+function checkSubject(subject: readonly NameAttribute[], p: CsrPolicy, add: Add): void {
+  for (const type of p.requiredSubject) {
+    const rule = `subject-${type.toLowerCase()}`;
+    const values = nameValues(subject, type);
+    if (values.length === 0) add(rule, `the subject has no ${type}`);
+    else if (values.length > 1) add(rule, `the subject has ${values.length} ${type} values`);
+    else if ((values[0] ?? '').trim() === '') add(rule, `the subject ${type} is empty`);
+    else if (type === 'C' && !/^[A-Z]{2}$/.test(values[0] ?? '')) add(rule, `C='${values[0]}' is not a two-letter upper-case country code`);
+  }
+}
+
+/**
+ * The same scheme rules applied to an issued certificate (what `pki inspect` reports): key and
+ * signature for every certificate; subject CN/O/C for CA and TLS certificates (a self-signed JWS
+ * certificate is only a wrapper for its key); the lifetime cap for TLS leaf certificates.
+ */
+export function checkCertificatePolicy(cert: CertificateInfo, policy: Partial<CsrPolicy> = {}): Violation[] {
+  const p: CsrPolicy = { ...SCHEME_POLICY, ...policy };
+  const out: Violation[] = [];
+  const add: Add = (rule, message) => {
+    out.push({ rule, message });
+  };
+  checkKey(cert.key, p, add);
+  if (!p.signatureAlgorithms.includes(cert.signatureAlgorithm)) {
+    add('signature-algorithm', `signed with ${cert.signatureAlgorithm}; allowed: ${p.signatureAlgorithms.join(', ')}`);
+  }
+  const eku = cert.extensions.extKeyUsage?.usages ?? [];
+  const tls = eku.includes('serverAuth') || eku.includes('clientAuth');
+  if (cert.isCa || tls) checkSubject(cert.subject, p, add);
+  if (tls && !cert.isCa) {
+    // One day of slack: issuers backdate notBefore a little for clock skew.
+    const days = (cert.notAfter.getTime() - cert.notBefore.getTime()) / 86_400_000;
+    if (days > p.maxDays + 1) add('validity', `lifetime of ${Math.round(days)} days; at most ${p.maxDays}`);
   }
   return out;
 }
