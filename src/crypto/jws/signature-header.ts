@@ -1,0 +1,113 @@
+/**
+ * The FSPIOP-Signature header value: `{"signature":"<b64url>","protectedHeader":"<b64url>"}`
+ * (Signature_v1.1 §3.1; reference §2.2), and the protected header inside it.
+ *
+ * Parsing is strict where leniency would make a signature malleable: Node's base64url decoder
+ * skips invalid characters and ignores the unused low bits of the last character, so a signature
+ * string must be canonical base64url (it must re-encode to itself). The protectedHeader string is
+ * part of the signing input verbatim (trap T19), so any change to it already breaks the signature;
+ * it only has to be well-formed.
+ */
+
+/** Spec limits (Signature_v1.1 Table 1): protectedHeader 1..32768, signature 1..512 characters. */
+export const MAX_PROTECTED_HEADER_CHARS = 32768;
+export const MAX_SIGNATURE_CHARS = 512;
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+export function formatSignatureHeader(signature: string, protectedHeader: string): string {
+  // Member order as in Signature_v1.1 §2.1.3 and SDK ≤ 19.18.8; validators JSON.parse it anyway.
+  return `{"signature":"${signature}","protectedHeader":"${protectedHeader}"}`;
+}
+
+export interface ParsedSignatureHeader {
+  /** The base64url protected header exactly as received: it goes into the signing input as is. */
+  readonly protectedHeader: string;
+  readonly signature: Buffer;
+}
+
+/** Returns the parsed header, or a one-line reason it is malformed. */
+export function parseSignatureHeader(value: string): ParsedSignatureHeader | string {
+  if (value.length > MAX_PROTECTED_HEADER_CHARS + MAX_SIGNATURE_CHARS + 256) return 'FSPIOP-Signature is longer than the spec allows';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    return 'FSPIOP-Signature is not JSON';
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'FSPIOP-Signature is not a JSON object';
+  const { protectedHeader, signature } = doc as { protectedHeader?: unknown; signature?: unknown };
+  if (typeof protectedHeader !== 'string' || protectedHeader.length === 0) return 'FSPIOP-Signature has no protectedHeader string';
+  if (typeof signature !== 'string' || signature.length === 0) return 'FSPIOP-Signature has no signature string';
+  if (protectedHeader.length > MAX_PROTECTED_HEADER_CHARS) return 'protectedHeader is longer than 32768 characters';
+  if (signature.length > MAX_SIGNATURE_CHARS) return 'signature is longer than 512 characters';
+  if (!BASE64URL.test(protectedHeader)) return 'protectedHeader is not unpadded base64url';
+  if (!BASE64URL.test(signature)) return 'signature is not unpadded base64url';
+  const bytes = Buffer.from(signature, 'base64url');
+  if (bytes.toString('base64url') !== signature) return 'signature is not canonical base64url';
+  return { protectedHeader, signature: bytes };
+}
+
+/** The protected header members the checks read; other members are allowed and ignored. */
+export interface ProtectedHeader {
+  readonly alg: string | undefined;
+  readonly uri: string | undefined;
+  readonly method: string | undefined;
+  readonly source: string | undefined;
+  readonly destination: string | undefined;
+  readonly date: string | undefined;
+}
+
+const MEMBERS = [
+  ['alg', 'alg'],
+  ['uri', 'FSPIOP-URI'],
+  ['method', 'FSPIOP-HTTP-Method'],
+  ['source', 'FSPIOP-Source'],
+  ['destination', 'FSPIOP-Destination'],
+  ['date', 'Date'],
+] as const;
+
+/**
+ * Decodes the protected header JSON. Member names are case-sensitive (trap T7). A member that is
+ * present but not a string makes the header malformed; an empty string counts as absent, as it
+ * does for the SDK's truthiness checks.
+ */
+export function decodeProtectedHeader(protectedHeader: string): ProtectedHeader | string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8'));
+  } catch {
+    return 'protected header is not base64url-encoded JSON';
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'protected header is not a JSON object';
+  const d = doc as Record<string, unknown>;
+  const out: Record<string, string | undefined> = {};
+  for (const [field, member] of MEMBERS) {
+    const v = d[member];
+    if (v === undefined || v === '') {
+      out[field] = undefined;
+    } else if (typeof v === 'string') {
+      out[field] = v;
+    } else {
+      return `protected header member ${member} is not a string`;
+    }
+  }
+  return out as unknown as ProtectedHeader;
+}
+
+export interface ProtectedHeaderFields {
+  readonly alg: string;
+  readonly uri: string;
+  readonly method: string;
+  readonly source: string;
+  readonly destination: string | undefined;
+  readonly date: string | undefined;
+}
+
+/** The protected header JSON in the SDK's member order, compact, without `typ` (reference §2.3). */
+export function buildProtectedHeader(f: ProtectedHeaderFields): string {
+  let json = `{"alg":${JSON.stringify(f.alg)},"FSPIOP-URI":${JSON.stringify(f.uri)},"FSPIOP-HTTP-Method":${JSON.stringify(f.method)},"FSPIOP-Source":${JSON.stringify(f.source)}`;
+  if (f.destination !== undefined) json += `,"FSPIOP-Destination":${JSON.stringify(f.destination)}`;
+  if (f.date !== undefined) json += `,"Date":${JSON.stringify(f.date)}`;
+  return `${json}}`;
+}
