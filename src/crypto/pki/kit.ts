@@ -319,7 +319,8 @@ export function normaliseAddresses(values: readonly string[], flag: string, warn
     if (['unspecified', 'loopback', 'multicast', 'broadcast'].includes(range)) {
       throw new PkiInputError(`${flag} '${raw}' is a ${range} address and cannot be an egress address`);
     }
-    if (range !== 'unicast') warnings.push(`${flag} ${cidr} is in the ${range} range: fine only over a private link to the hub`);
+    if (range === 'reserved') warnings.push(`${flag} ${cidr} is in a reserved range (documentation or test networks): not routable on the internet`);
+    else if (range !== 'unicast') warnings.push(`${flag} ${cidr} is a ${range} range: fine only over a private link to the hub`);
     if ((addr.kind() === 'ipv4' && prefix < 24) || (addr.kind() === 'ipv6' && prefix < 48)) {
       warnings.push(`${flag} ${cidr} is a wide range; the hub's allowlist will admit all of it`);
     }
