@@ -33,7 +33,9 @@ async function handshake(server: Side, client: Side, options: { servername?: str
   // Node verifies the client certificate after the handshake and drops the socket; the reason is
   // on the socket handed to tlsClientError, the error itself is only the reset.
   srv.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    serverError = (socket.authorizationError as string | undefined) ?? err.code ?? err.message;
+    // Typed as Error, but node sets the OpenSSL verify code string (e.g. CERT_HAS_EXPIRED).
+    const reason: unknown = socket.authorizationError;
+    serverError = typeof reason === 'string' ? reason : (err.code ?? err.message);
   });
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const { port } = srv.address() as AddressInfo;
