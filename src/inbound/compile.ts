@@ -9,10 +9,11 @@
  */
 import { createHash, createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { X509Crl } from '@peculiar/x509';
 import { parseCertificates, recordCertificate, type CompileContext } from '../config/compile.js';
 import type { InboundConfig } from '../config/schema.js';
+import { createVerifyPolicy, EMPTY_PEER_KEY_SET, loadPeerKeys, type PeerKeySet, type VerifyPolicy } from '../crypto/jws/index.js';
 import { compileAddressMatcher, type AddressMatcher } from './address-matcher.js';
+import { parseCrlWindows } from './crl.js';
 import { compileIdentityRules, type IdentityRules } from './peer-identity.js';
 
 const SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1';
@@ -37,6 +38,18 @@ export interface CoreTarget {
   readonly secureContext: SecureContext | undefined;
 }
 
+export interface InboundJwsRuntime {
+  /** jws.verify: when false every request passes as `exempt:disabled`. */
+  readonly verify: boolean;
+  readonly keys: PeerKeySet;
+  readonly policy: VerifyPolicy;
+  /**
+   * Key files not in effect as written, on a reload (the previous key for that source stays in
+   * use). On the first load these are config issues instead: nothing would be kept.
+   */
+  readonly warnings: ReadonlyArray<{ readonly file: string; readonly message: string }>;
+}
+
 export interface InboundRuntime {
   /** Undefined when inbound.tls.enabled is false (lab set-ups only). */
   readonly tls: InboundTlsRuntime | undefined;
@@ -44,6 +57,7 @@ export interface InboundRuntime {
   /** Load balancers whose PROXY header is honoured; undefined when PROXY protocol is off. */
   readonly trustedProxies: AddressMatcher | undefined;
   readonly identity: IdentityRules;
+  readonly jws: InboundJwsRuntime;
   readonly core: CoreTarget;
   readonly bodyLimitBytes: number;
   readonly requestTimeoutMs: number;
@@ -54,7 +68,7 @@ export interface InboundRuntime {
 
 export async function compileInbound(ctx: CompileContext): Promise<InboundRuntime | undefined> {
   const cfg = ctx.config.inbound;
-  const [tls] = await Promise.all([compileTls(ctx, cfg)]);
+  const [tls, jws] = await Promise.all([compileTls(ctx, cfg), compileJws(ctx)]);
 
   const allowlist = compileAddressMatcher(cfg.allowlist, (entry, message) => ctx.issue('inbound.allowlist', `'${entry}': ${message}`));
   const trustedProxies = cfg.proxyProtocol.enabled
@@ -71,6 +85,7 @@ export async function compileInbound(ctx: CompileContext): Promise<InboundRuntim
     allowlist,
     trustedProxies,
     identity,
+    jws,
     core,
     bodyLimitBytes: cfg.bodyLimitBytes,
     requestTimeoutMs: cfg.requestTimeoutMs,
@@ -78,6 +93,35 @@ export async function compileInbound(ctx: CompileContext): Promise<InboundRuntim
     keepAliveTimeoutMs: cfg.keepAliveTimeoutMs,
     forwardAuthorization: cfg.forwardAuthorization,
   };
+}
+
+async function compileJws(ctx: CompileContext): Promise<InboundJwsRuntime> {
+  const cfg = ctx.config.jws;
+  const policy = createVerifyPolicy({
+    enabled: cfg.verify,
+    putParties: cfg.verifyPutParties,
+    hubFspId: cfg.hubFspId,
+    allowUnsignedFromHub: cfg.allowUnsignedFromHub,
+    algorithms: cfg.algorithms,
+    destination: cfg.destinationPolicy,
+  });
+  if (!cfg.verify || !cfg.keysDirectory) return { verify: cfg.verify, keys: EMPTY_PEER_KEY_SET, policy, warnings: [] };
+  const dir = cfg.keysDirectory;
+  await ctx.watchDirectory(dir);
+  const previous = ctx.previous?.inbound?.jws.keys;
+  const loaded = await loadPeerKeys(dir, previous);
+  if (loaded.directoryError !== undefined) ctx.issue('jws.keysDirectory', loaded.directoryError);
+  const warnings: Array<{ file: string; message: string }> = [];
+  for (const e of loaded.errors) {
+    if (previous === undefined) ctx.issue('jws.keysDirectory', `'${e.file}': ${e.message}`);
+    else warnings.push({ file: e.file, message: e.message });
+  }
+  for (const [source, keys] of loaded.keySet.bySource) {
+    for (const k of keys) {
+      ctx.artefact({ name: `peer-jws:${source}${k.slot === 'next' ? '.next' : ''}`, kind: 'jws-key', fingerprint: k.fingerprint, ...(k.notAfter ? { notAfter: k.notAfter } : {}) });
+    }
+  }
+  return { verify: true, keys: loaded.keySet, policy, warnings };
 }
 
 function compileCore(ctx: CompileContext, cfg: InboundConfig): CoreTarget {
@@ -196,21 +240,21 @@ function recordCas(ctx: CompileContext, cas: X509Certificate[]): void {
  * (CRL_HAS_EXPIRED), so an expired one is an error here rather than an outage later.
  */
 function checkCrl(ctx: CompileContext, pem: Buffer, key: string, path: string): boolean {
-  const blocks = pem.toString('latin1').match(/-----BEGIN X509 CRL-----[\s\S]+?-----END X509 CRL-----/g) ?? [];
-  if (blocks.length === 0) {
+  let windows;
+  try {
+    windows = parseCrlWindows(pem.toString('latin1'));
+  } catch (err) {
+    ctx.issue(key, `'${path}': unparsable CRL (${err instanceof Error ? err.message : String(err)})`);
+    return false;
+  }
+  if (windows.length === 0) {
     ctx.issue(key, `'${path}' holds no PEM CRL (-----BEGIN X509 CRL-----)`);
     return false;
   }
   let ok = true;
-  for (const block of blocks) {
-    try {
-      const crl = new X509Crl(block);
-      if (crl.nextUpdate && crl.nextUpdate.getTime() <= ctx.now.getTime()) {
-        ctx.issue(key, `CRL from '${crl.issuer}' expired on ${crl.nextUpdate.toISOString()} (every client it covers would be refused)`);
-        ok = false;
-      }
-    } catch (err) {
-      ctx.issue(key, `'${path}': unparsable CRL (${err instanceof Error ? err.message : String(err)})`);
+  for (const w of windows) {
+    if (w.nextUpdate && w.nextUpdate.getTime() <= ctx.now.getTime()) {
+      ctx.issue(key, `a CRL in '${path}' expired on ${w.nextUpdate.toISOString()} (every client it covers would be refused)`);
       ok = false;
     }
   }

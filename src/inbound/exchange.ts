@@ -16,7 +16,7 @@ export type EncodingMatched = 'raw' | 'sorted' | 'insertion';
 /** What the JWS stage concluded, for the core header, metrics and logs. */
 export type JwsVerdict =
   | { readonly outcome: 'verified'; readonly source: string; readonly matched: EncodingMatched }
-  | { readonly outcome: 'exempt'; readonly reason: string };
+  | { readonly outcome: 'exempt'; readonly reason: string; readonly failure?: string };
 
 export interface InboundExchange extends BaseExchange {
   readonly snapshot: RuntimeSnapshot;

@@ -34,7 +34,8 @@ export function createForwardToCore(pools: CorePools): Stage<InboundExchange> {
 /** The value of the `x-dfsp-sidecar-jws` header for the core. */
 export function jwsHeaderValue(ex: InboundExchange): string {
   const v = need(ex.jws, 'jws', 'forward-to-core');
-  return v.outcome === 'verified' ? 'verified' : `exempt:${v.reason}`;
+  if (v.outcome === 'verified') return 'verified';
+  return v.failure === undefined ? `exempt:${v.reason}` : `exempt:${v.reason}; failure=${v.failure}`;
 }
 
 function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
