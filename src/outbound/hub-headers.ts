@@ -25,17 +25,13 @@ export function hubHeaders(core: IncomingHttpHeaders, set: Readonly<Record<strin
 
 /**
  * The core's headers as the signer reads them: lower-case names, single values (duplicates joined
- * as a validator would see them). Only the headers the signer uses, so a worker thread gets a small
- * message.
+ * as a validator would see them). Only the two the signer reads (date, fspiop-destination), so a
+ * worker thread gets a small message.
  */
 export function signerHeaders(core: IncomingHttpHeaders): Record<string, string | undefined> {
   const pick = (name: string): string | undefined => {
     const v = core[name];
     return Array.isArray(v) ? v.join(', ') : v;
   };
-  return {
-    date: pick('date'),
-    'fspiop-destination': pick('fspiop-destination'),
-    'content-type': pick('content-type'),
-  };
+  return { date: pick('date'), 'fspiop-destination': pick('fspiop-destination') };
 }

@@ -1,0 +1,54 @@
+/**
+ * forward: send the signed request to the hub and stream the answer back to the core.
+ *
+ * Nothing is ever resent once bytes may have reached the hub, with one exception: a 401 while we
+ * hold an OAuth token. Then one shared refresh runs (every request rejected with the same token
+ * waits for the same fetch) and the request is sent once more, byte for byte the same body and
+ * FSPIOP-Signature, only Authorization changed (the hub deduplicates by content, and the signature
+ * covers nothing the new token touches). If no different token can be had, the hub's 401 is
+ * relayed as it was received.
+ */
+import type { Stage } from '../../shared/pipeline.js';
+import { need, type OutboundExchange } from '../exchange.js';
+import { relayHeld, sendToHub, type HubOutcome } from '../hub-request.js';
+import type { UnauthorizedRetryResult } from '../metrics.js';
+
+export const forwardStage: Stage<OutboundExchange> = {
+  name: 'forward',
+  async run(x) {
+    const route = need(x.route, 'route');
+    const spec = need(x.hub, 'hub');
+    const { runtime, token: provider } = x.gen;
+    const pool = x.gen.pool(route.upstream);
+    const oauth = provider?.kind === 'oauth' && x.token !== undefined;
+    const deadlineMs = runtime.hubTimeoutMs;
+
+    let outcome: HubOutcome = await timed(x, () => sendToHub(pool, spec, x.res, { deadlineMs, hold401: oauth }));
+    if (outcome.kind === 'held') {
+      const fresh = await need(provider, 'token provider').refreshAfterRejection(need(x.token, 'token'));
+      if (fresh !== undefined) {
+        x.services.metrics.unauthorizedRetries.inc({ result: 'resent' });
+        x.token = fresh;
+        const resend = { ...spec, headers: { ...spec.headers, authorization: `Bearer ${fresh}` } };
+        outcome = await timed(x, () => sendToHub(pool, resend, x.res, { deadlineMs, hold401: false }));
+      } else {
+        x.services.metrics.unauthorizedRetries.inc({ result: 'no_new_token' });
+        relayHeld(x.res, outcome);
+      }
+    } else if (outcome.status === 401) {
+      const result: UnauthorizedRetryResult = provider === undefined ? 'no_token_source' : provider.kind === 'static' ? 'static_token' : 'no_new_token';
+      x.services.metrics.unauthorizedRetries.inc({ result });
+    }
+    x.status = outcome.status;
+  },
+};
+
+/** Time waiting on the hub, kept apart so the sidecar's own time can be reported. */
+async function timed<T>(x: OutboundExchange, send: () => Promise<T>): Promise<T> {
+  const t0 = process.hrtime.bigint();
+  try {
+    return await send();
+  } finally {
+    x.upstreamNs += process.hrtime.bigint() - t0;
+  }
+}
