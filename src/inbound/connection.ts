@@ -96,7 +96,9 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
   function refuse(socket: TLSSocket, reason: HandshakeFailureReason, info: ConnectionInfo | undefined, detail?: string): void {
     metrics.handshakeFailures.inc({ reason });
     const suppressed = logThrottle(`tls:${reason}`);
-    if (suppressed !== undefined) deps.log.warn({ reason, address: info?.clientAddress ?? socket.remoteAddress, detail, suppressed }, 'TLS connection refused');
+    if (suppressed !== undefined) {
+      deps.log.warn({ reason, address: info?.clientAddress ?? socket.remoteAddress, resumed: socket.isSessionReused(), detail, suppressed }, 'TLS connection refused');
+    }
     socket.destroy();
   }
 
