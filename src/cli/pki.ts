@@ -147,11 +147,15 @@ async function readPassphrase(ctx: Ctx, path: string, flag: string): Promise<str
 }
 
 async function readCaDir(ctx: Ctx, dir: string): Promise<CaMaterial> {
-  const [keyPem, certPem] = await Promise.all([
-    readInput(ctx, join(dir, 'ca.key.pem'), '--ca'),
-    readInput(ctx, join(dir, 'ca.cert.pem'), '--ca'),
-  ]);
-  return { keyPem: keyPem.toString('utf8'), certPem: certPem.toString('utf8') };
+  const read = async (name: string): Promise<string> => {
+    try {
+      return (await readInput(ctx, join(dir, name), '--ca')).toString('utf8');
+    } catch (err) {
+      throw new PkiInputError(`${(err as Error).message} (a CA directory holds ca.key.pem and ca.cert.pem, as pki init-ca writes them)`);
+    }
+  };
+  const keyPem = await read('ca.key.pem');
+  return { keyPem, certPem: await read('ca.cert.pem') };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 /**
  * A throwaway PKI for tests, generated per run through our own src/crypto/pki (so the toolkit is
  * exercised by every suite that uses it), cached per test process: the first `makeTestPki()` call
- * generates (~1 s: twelve RSA 2048 keys, in parallel on the libuv pool), later calls share it.
+ * generates (about a second: eleven RSA 2048 keys, in parallel on the libuv pool), later calls share it.
+ *
+ * CAs live ten years (the default), so certificates of any usual lifetime can be issued from them.
  *
  * Who trusts what follows the seed procedure:
  *   - the DFSP's inbound listener presents `dfspServer` (DFSP CA) and accepts `hubClient`, the hub's
@@ -14,11 +16,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
 import {
   createCa,
   createClientCert,
   createJwsKeys,
   createServerCert,
+  generateKeyPair,
   type CaMaterial,
   type IssuedCert,
   type JwsKeys,
@@ -46,9 +50,9 @@ export interface TestPki {
   readonly dfspClient: IssuedCert;
   /** Hub → DFSP client certificate (DFSP CA), CN = hub.test. */
   readonly hubClient: IssuedCert;
-  /** Like dfspClient but expired yesterday (hub CA). */
+  /** Like dfspClient (same key) but expired yesterday (hub CA). */
   readonly expiredDfspClient: IssuedCert;
-  /** Like hubClient but expired yesterday (DFSP CA). */
+  /** Like hubClient (same key) but expired yesterday (DFSP CA). */
   readonly expiredHubClient: IssuedCert;
   /** CN = fspId but issued by foreignCa. */
   readonly foreignClient: IssuedCert;
@@ -73,27 +77,37 @@ export function makeTestPki(): Promise<TestPki> {
 }
 
 async function generate(): Promise<TestPki> {
+  // Every RSA key at once (the libuv pool spreads them over the cores), certificates afterwards:
+  // issuing is milliseconds, key generation is the whole cost.
+  const rsa = async (): Promise<KeyObject> => (await generateKeyPair({ keyType: 'rsa' })).privateKey;
+  const [keys, rsaJws, ecJws, hubJws] = await Promise.all([
+    Promise.all(Array.from({ length: 8 }, rsa)),
+    createJwsKeys({ fspId: TEST_FSP_ID, alg: 'RS256', days: 7 }),
+    createJwsKeys({ fspId: TEST_FSP_ID, alg: 'ES256', days: 7 }),
+    createJwsKeys({ fspId: TEST_HUB_ID, alg: 'RS256', days: 7 }),
+  ]);
+  const [kHubCa, kDfspCa, kForeignCa, kDfspServer, kHubServer, kDfspClient, kHubClient, kForeignClient] = keys as [
+    KeyObject, KeyObject, KeyObject, KeyObject, KeyObject, KeyObject, KeyObject, KeyObject,
+  ];
   const [hubCa, dfspCa, foreignCa] = await Promise.all([
-    createCa({ cn: 'Test Hub CA', o: 'Test Hub', c: 'ZZ', days: 30 }),
-    createCa({ cn: 'Test DFSP CA', o: 'Test DFSP', c: 'ZZ', days: 30 }),
-    createCa({ cn: 'Test Foreign CA', o: 'Elsewhere', c: 'ZZ', days: 30 }),
+    createCa({ cn: 'Test Hub CA', o: 'Test Hub', c: 'ZZ', key: kHubCa }),
+    createCa({ cn: 'Test DFSP CA', o: 'Test DFSP', c: 'ZZ', key: kDfspCa }),
+    createCa({ cn: 'Test Foreign CA', o: 'Elsewhere', c: 'ZZ', key: kForeignCa }),
   ]);
   const day = 86_400_000;
+  // The expired certificates reuse the key of their valid twin, like a lapsed certificate would.
   const expired = { notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) };
-  const [dfspServer, hubServer, dfspClient, hubClient, expiredDfspClient, expiredHubClient, foreignClient, ecServer, ecClient, rsa, ec, hub] =
+  const [dfspServer, hubServer, dfspClient, hubClient, expiredDfspClient, expiredHubClient, foreignClient, ecServer, ecClient] =
     await Promise.all([
-      createServerCert({ ca: dfspCa, cn: 'localhost', ...TEST_SERVER_NAMES, days: 7 }),
-      createServerCert({ ca: hubCa, cn: 'localhost', ...TEST_SERVER_NAMES, days: 7 }),
-      createClientCert({ ca: hubCa, cn: TEST_FSP_ID, days: 7 }),
-      createClientCert({ ca: dfspCa, cn: TEST_HUB_CLIENT_CN, days: 7 }),
-      createClientCert({ ca: hubCa, cn: TEST_FSP_ID, ...expired }),
-      createClientCert({ ca: dfspCa, cn: TEST_HUB_CLIENT_CN, ...expired }),
-      createClientCert({ ca: foreignCa, cn: TEST_FSP_ID, days: 7 }),
+      createServerCert({ ca: dfspCa, cn: 'localhost', ...TEST_SERVER_NAMES, days: 7, key: kDfspServer }),
+      createServerCert({ ca: hubCa, cn: 'localhost', ...TEST_SERVER_NAMES, days: 7, key: kHubServer }),
+      createClientCert({ ca: hubCa, cn: TEST_FSP_ID, days: 7, key: kDfspClient }),
+      createClientCert({ ca: dfspCa, cn: TEST_HUB_CLIENT_CN, days: 7, key: kHubClient }),
+      createClientCert({ ca: hubCa, cn: TEST_FSP_ID, ...expired, key: kDfspClient }),
+      createClientCert({ ca: dfspCa, cn: TEST_HUB_CLIENT_CN, ...expired, key: kHubClient }),
+      createClientCert({ ca: foreignCa, cn: TEST_FSP_ID, days: 7, key: kForeignClient }),
       createServerCert({ ca: dfspCa, cn: 'localhost', ...TEST_SERVER_NAMES, days: 7, keyType: 'ec' }),
       createClientCert({ ca: hubCa, cn: TEST_FSP_ID, days: 7, keyType: 'ec' }),
-      createJwsKeys({ fspId: TEST_FSP_ID, alg: 'RS256', days: 7 }),
-      createJwsKeys({ fspId: TEST_FSP_ID, alg: 'ES256', days: 7 }),
-      createJwsKeys({ fspId: TEST_HUB_ID, alg: 'RS256', days: 7 }),
     ]);
   return {
     fspId: TEST_FSP_ID,
@@ -109,7 +123,7 @@ async function generate(): Promise<TestPki> {
     expiredHubClient,
     foreignClient,
     ec: { dfspServer: ecServer, dfspClient: ecClient },
-    jws: { rsa, ec, hub },
+    jws: { rsa: rsaJws, ec: ecJws, hub: hubJws },
   };
 }
 
@@ -160,4 +174,30 @@ export function writeTestPki(pki: TestPki, dir = mkdtempSync(join(tmpdir(), 'dfs
     jwsSigningKey: put(`${pki.fspId}.jws.key.pem`, pki.jws.rsa.privateKeyPem, true),
     jwsKeysDir: keysDir,
   };
+}
+
+export interface PkiCliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** stdout parsed as the --json document. */
+  json<T = Record<string, unknown>>(): T;
+}
+
+/**
+ * Runs `dfsp-sidecar pki ...` in-process through the Command contract with a capturing Io.
+ * `prompt` stands in for the terminal: omit it to behave as a non-TTY stdin.
+ */
+export async function runPkiCli(argv: string[], options: { cwd: string; prompt?: (question: string) => Promise<string | undefined> }): Promise<PkiCliRun> {
+  const { createPkiCommand } = await import('../../src/cli/pki.js');
+  let stdout = '';
+  let stderr = '';
+  const command = createPkiCommand({ prompt: options.prompt ?? (async () => undefined) });
+  const code = await command(argv, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    env: {},
+    cwd: options.cwd,
+  });
+  return { code, stdout, stderr, json: <T>() => JSON.parse(stdout) as T };
 }
