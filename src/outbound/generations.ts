@@ -104,7 +104,8 @@ export function createGenerationManager(initial: RuntimeSnapshot, deps: { metric
       seed: predecessor?.kind === 'oauth' ? predecessor.held() : undefined,
       onOutcome(outcome, expiresAt, detail, retryInMs) {
         deps.metrics.tokenRefreshes.inc({ outcome });
-        deps.metrics.tokenExpiry.set(expiresAt === undefined ? 0 : expiresAt / 1000);
+        // On failure the gauge keeps the last token's expiry: once that is in the past, it says so.
+        if (outcome === 'success' && expiresAt !== undefined) deps.metrics.tokenExpiry.set(expiresAt / 1000);
         const next = retryInMs === undefined ? undefined : Math.round(retryInMs);
         if (outcome === 'success') log.debug({ outcome, expiresAt: Number.isFinite(expiresAt) ? new Date(expiresAt as number).toISOString() : 'never', nextRefreshMs: next }, 'OAuth token refreshed');
         else log.warn({ outcome, detail, validTokenHeld: expiresAt !== undefined, retryInMs: next }, 'OAuth token fetch failed; keeping the current token while it is valid');

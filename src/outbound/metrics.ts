@@ -90,7 +90,7 @@ export function createOutboundMetrics(registry: Registry): OutboundMetrics {
     inFlight: new Gauge({ name: `${P}in_flight_requests`, help: 'Core requests currently being handled.', registers: [registry] }),
     tokenExpiry: new Gauge({
       name: `${P}token_expiry_timestamp_seconds`,
-      help: 'Expiry of the OAuth access token in use, unix seconds (0 when none is held; +Inf when the token endpoint gave no lifetime or the token is static).',
+      help: 'Expiry of the most recent OAuth access token, unix seconds: in the past once it expired with no replacement, 0 before the first token or without OAuth, +Inf for a static token or one without a lifetime.',
       registers: [registry],
     }),
     tokenRefreshes: new Counter({

@@ -176,3 +176,17 @@ export function quoteBody(id = '7c23e80c-d078-4077-8263-2c047876fcf6'): string {
     expiration: '2030-01-01T00:00:00.000Z',
   });
 }
+
+/** Poll `cond` until it holds; fail after `ms` with `what` (a bound, not a timing assertion). */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** OAuth settings for the token endpoint stand-in, with fast retries for tests. */
+export function oauthFor(tokenUrl: string, extra: RawConfig = {}): RawConfig {
+  return { tokenEndpoint: tokenUrl, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', refreshSeconds: 3600, marginSeconds: 30, refreshRetrySeconds: 0.2, maxRetrySeconds: 1, timeoutMs: 2_000, ...extra };
+}

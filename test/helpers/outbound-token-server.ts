@@ -34,6 +34,10 @@ export interface TokenServer {
   hang: boolean;
   /** WSO2: hand out the same token until it expires. */
   sameTokenUntilExpiry: boolean;
+  /** Answer this many milliseconds late. */
+  delayMs: number;
+  /** Issue times and expiries (ms epoch) of issued tokens, by token. */
+  readonly lifetimes: Map<string, { issuedAt: number; expiresAt: number }>;
   /** Accept only these client credentials. */
   setCredentials(clientKey: string, clientSecret: string): void;
   close(): Promise<void>;
@@ -51,7 +55,9 @@ export async function startTokenServer(opts: { cert: IssuedCert; clientCaPem?: s
     failWith: undefined as number | undefined,
     hang: false,
     sameTokenUntilExpiry: false,
+    delayMs: 0,
   };
+  const lifetimes = new Map<string, { issuedAt: number; expiresAt: number }>();
 
   const server = createServer(
     {
@@ -64,7 +70,8 @@ export async function startTokenServer(opts: { cert: IssuedCert; clientCaPem?: s
     (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', () => setTimeout(answer, state.delayMs));
+      const answer = () => {
         const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
         const peer = (req.socket as TLSSocket).getPeerCertificate();
         const record = (token: string | undefined) =>
@@ -97,10 +104,11 @@ export async function startTokenServer(opts: { cert: IssuedCert; clientCaPem?: s
           token = `tok-${issued.length + 1}-${randomBytes(6).toString('hex')}`;
           current = { token, expiresAt: now + (state.expiresIn ?? 86_400) * 1000 };
           issued.push(token);
+          lifetimes.set(token, { issuedAt: now, expiresAt: current.expiresAt });
         }
         record(token);
         send(200, { access_token: token, token_type: 'Bearer', ...(expiresIn === undefined ? {} : { expires_in: expiresIn }), scope: form.get('scope') ?? 'default' });
-      });
+      };
     },
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -111,6 +119,13 @@ export async function startTokenServer(opts: { cert: IssuedCert; clientCaPem?: s
     url: `https://127.0.0.1:${port}/realms/dfsps/protocol/openid-connect/token`,
     calls,
     issued,
+    lifetimes,
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(v) {
+      state.delayMs = v;
+    },
     get expiresIn() {
       return state.expiresIn;
     },
