@@ -31,7 +31,7 @@ describe('SIGHUP with a broken file', () => {
     expect(before.status).toBe(200);
     expect(before.body).toBe('core-ok');
 
-    writeFileSync(fx.files.serverCert, '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
+    writeFileSync(fx.files.dfspServerCert, '-----BEGIN CERTIFICATE-----\nbroken\n-----END CERTIFICATE-----\n');
     sidecar.signal('SIGHUP');
     await sidecar.waitFor((out) => out.includes('reload failed; still serving the previous snapshot'));
     const failed = sidecar.logs().find((l) => l.msg === 'reload failed; still serving the previous snapshot');
@@ -46,8 +46,8 @@ describe('SIGHUP with a broken file', () => {
     expect(sampleValue(metrics.samples, 'dfsp_sidecar_snapshot_version')).toBe(1);
 
     const renewed = await fx.newServerCert();
-    writeFileSync(fx.files.serverCert, renewed.chainPem);
-    writeFileSync(fx.files.serverKey, renewed.keyPem);
+    writeFileSync(fx.files.dfspServerCert, renewed.chainPem);
+    writeFileSync(fx.files.dfspServerKey, renewed.keyPem);
     sidecar.signal('SIGHUP');
     await sidecar.waitFor((out) => out.includes('reloaded runtime snapshot'));
     const after = await call();
