@@ -31,9 +31,14 @@ export interface Check {
   target: string;
   layer: string;
   ok: boolean;
+  /** Passes, but needs attention soon (a certificate close to expiry). */
+  warn?: boolean;
   detail: string;
   hint?: string;
 }
+
+/** Certificates closer than this to expiry are flagged (the scheme renews at 18 of 24 months; hub-issued ones live ~29 days). */
+const EXPIRY_WARN_DAYS = 14;
 
 export const doctorCommand: Command = async (argv, io) => {
   let values;
@@ -72,8 +77,8 @@ function print(io: Parameters<Command>[1], checks: Check[], json: boolean): void
     return;
   }
   for (const c of checks) {
-    io.stdout(`${c.ok ? 'ok  ' : 'FAIL'}  ${c.target.padEnd(32)} ${c.layer.padEnd(8)} ${c.detail}\n`);
-    if (!c.ok && c.hint) io.stdout(`${' '.repeat(48)}hint: ${c.hint}\n`);
+    io.stdout(`${!c.ok ? 'FAIL' : c.warn ? 'WARN' : 'ok  '}  ${c.target.padEnd(32)} ${c.layer.padEnd(8)} ${c.detail}\n`);
+    if ((!c.ok || c.warn) && c.hint) io.stdout(`${' '.repeat(48)}hint: ${c.hint}\n`);
   }
 }
 
@@ -177,12 +182,14 @@ function checkInbound(s: RuntimeSnapshot): Check[] {
     .filter((a) => a.kind === 'certificate' && a.notAfter)
     .map((a) => {
       const days = Math.floor(((a.notAfter as Date).getTime() - now) / 86_400_000);
+      const soon = days < EXPIRY_WARN_DAYS;
+      // An expired certificate already failed compilation (the config check); here it can only be close.
       return {
         target: a.name,
         layer: 'expiry',
-        ok: days >= 14,
+        ok: true,
+        ...(soon ? { warn: true, hint: 'renew it now: dfsp-sidecar pki server-cert / csr, then replace the file (it reloads by itself)' } : {}),
         detail: `${a.subject ?? ''}: ${days} days left`,
-        ...(days < 14 ? { hint: 'renew it now: dfsp-sidecar pki server-cert / csr, then replace the file (it reloads by itself)' } : {}),
       };
     });
 }
@@ -215,6 +222,9 @@ function tlsHint(detail: string): string {
   if (/UNABLE_TO_VERIFY|SELF_SIGNED|unable to get local issuer/i.test(detail)) return "the hub's certificate does not chain to outbound.tls.caFiles: ask the hub for its CA chain";
   if (/ERR_TLS_CERT_ALTNAME_INVALID|altnames/i.test(detail)) return "the hub's certificate does not name this host: fix the route URL or set outbound.tls.serverName";
   if (/CERT_HAS_EXPIRED/i.test(detail)) return "the hub's certificate has expired";
+  if (/closed the connection without an HTTP answer/.test(detail)) {
+    return 'the hub closed the connection right after the handshake: most likely it refused our client certificate (it must be signed by the hub CA: pki csr, then the hub signs it)';
+  }
   if (/certificate required|unknown ca|bad certificate|alert/i.test(detail)) return 'the hub refused our client certificate: it must be signed by the hub CA (pki csr, then the hub signs it)';
   return 'see the detail; the layer above passed';
 }
