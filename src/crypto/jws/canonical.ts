@@ -170,18 +170,21 @@ function duplicate(at: number): never {
  * Sorts the member ids stack[base, base + count) by decoded name. Used when a name is escaped,
  * non-ASCII (UTF-8 byte order differs from UTF-16 order above U+FFFF) or integer-like.
  */
-function sortByDecodedNames(c: Cursor, t: Tape, base: number, count: number, at: number): void {
+function sortByDecodedNames(c: Cursor, t: Tape, base: number, count: number, at: number): boolean {
   const entries: Array<{ id: number; name: string }> = [];
   for (let i = 0; i < count; i++) {
     const m = t.stack[base + i]!;
     entries.push({ id: m, name: JSON.parse(c.b.toString('utf8', t.keyStart[m]!, t.keyEnd[m]!)) as string });
   }
   entries.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  let moved = false;
   for (let i = 0; i < count; i++) {
     if (i > 0 && entries[i]!.name === entries[i - 1]!.name) duplicate(at);
+    if (t.stack[base + i] !== entries[i]!.id) moved = true;
     t.stack[base + i] = entries[i]!.id;
   }
   checkIndexKeyOrder(entries.map((e) => e.name), at);
+  return moved;
 }
 
 /** Moves the ids of a closing container from the open stack to the list; returns where they start. */
@@ -265,8 +268,7 @@ function objectValue(c: Cursor, t: Tape): number {
   const len = content + count + 1;
   const ids = t.stack;
   if (!plainKeys) {
-    sortByDecodedNames(c, t, base, count, at);
-    inOrder = false;
+    inOrder = !sortByDecodedNames(c, t, base, count, at);
   } else if (!inOrder) {
     // Insertion sort: FSPIOP objects have a handful of members.
     for (let i = base + 1; i < t.sp; i++) {
@@ -370,7 +372,8 @@ function value(c: Cursor, t: Tape): number {
       if (ch !== 0x2d && !isDigit(ch)) throw syntaxError(c, 'a JSON value');
       const s = c.i;
       const text = scanNumber(c);
-      return text.length === c.i - s ? node(t, VERBATIM, s, c.i, text.length) : sideNode(t, text);
+      // Same length is not enough: 1e2 and 100 are both three characters.
+      return text.length === c.i - s && text === c.s.slice(s, c.i) ? node(t, VERBATIM, s, c.i, text.length) : sideNode(t, text);
     }
   }
 }

@@ -21,6 +21,7 @@ import { ALGORITHMS } from './algorithms.js';
 import { canonicalizeJson } from './canonical.js';
 import { fspiopResource, fspiopUri } from './resource.js';
 import { buildProtectedHeader, formatSignatureHeader } from './signature-header.js';
+import { signingInput } from './signing-input.js';
 import type { SigningKey } from './signing-key.js';
 
 export interface SignInput {
@@ -99,11 +100,9 @@ export function signRequest(input: SignInput, policy: SignPolicy = DEFAULT_SIGN_
   const body = canonicalizeJson(input.body ?? Buffer.alloc(0));
   const key = input.key;
   const protectedHeader = Buffer.from(buildProtectedHeader({ alg: key.alg, uri, method, source, destination, date }), 'utf8').toString('base64url');
-  // Signing input = ASCII(protectedHeader '.' BASE64URL(body)), RFC 7515 §5.1 with a detached payload.
-  const signingInput = Buffer.from(`${protectedHeader}.${body.toString('base64url')}`, 'latin1');
   let signature: string;
   try {
-    signature = cryptoSign(ALGORITHMS[key.alg].hash, signingInput, key.signKey).toString('base64url');
+    signature = cryptoSign(ALGORITHMS[key.alg].hash, signingInput(protectedHeader, body), key.signKey).toString('base64url');
   } catch (err) {
     throw new SidecarError('SIGNING_FAILED', 'sign_error', (err as { code?: string }).code ?? 'crypto.sign failed', { cause: err });
   }

@@ -25,6 +25,7 @@ import type { PeerKeySet } from './key-store.js';
 import type { PeerKey } from './peer-key.js';
 import { fspiopResource, fspiopUri } from './resource.js';
 import { decodeProtectedHeader, parseSignatureHeader } from './signature-header.js';
+import { signingInput } from './signing-input.js';
 
 export type VerifyReason =
   | 'missing_source'
@@ -195,11 +196,6 @@ function verifyWith(keys: readonly PeerKey[], alg: JwsAlgorithm, data: Buffer, s
   return undefined;
 }
 
-function signingInput(prefix: string, payload: Uint8Array): Buffer {
-  const b = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-  return Buffer.from(prefix + b.toString('base64url'), 'latin1');
-}
-
 function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, policy: VerifyPolicy): VerifyResult {
   const h = input.headers;
   const source = header(h, 'fspiop-source');
@@ -243,7 +239,7 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
     if (uri !== actual) return fail('request_mismatch', `FSPIOP-URI ${quote(uri)} but the request path is ${quote(actual)}`);
   }
 
-  const prefix = `${parsed.protectedHeader}.`;
+  const prefix = parsed.protectedHeader;
   const raw = verifyWith(keys, alg, signingInput(prefix, body), parsed.signature);
   if (raw !== undefined) return { ok: true, verified: true, matched: 'raw', source, alg, keyFingerprint: raw.fingerprint };
 
