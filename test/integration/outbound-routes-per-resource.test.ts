@@ -4,6 +4,7 @@
  * sees is base path + the core's path + query, while FSPIOP-URI stays service-relative. Without a
  * route or default, the core gets 404 / 3002.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboundHub, type OutboundHub } from '../helpers/outbound-hub.js';
 import { outboundPki, type OutboundPki } from '../helpers/outbound-pki.js';
@@ -63,8 +64,20 @@ describe('route table', () => {
       const res = await local.send('/transfers', { body: quoteBody() });
       expect(res.status).toBe(404);
       expect(res.json().errorInformation.errorCode).toBe('3002');
-      const dots = await local.send('/quotes/../admin', { body: quoteBody() });
+      // node:http sends an options `path` as written (a URL, even a string one, would normalise the dots away).
+      const dots = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const { hostname, port } = new URL(local.url);
+        const req = httpRequest({ hostname, port, path: '/quotes/%2e%2e/admin', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end(quoteBody());
+      });
       expect(dots.status).toBe(404);
+      expect(JSON.parse(dots.body).errorInformation.extensionList.extension[0].value).toBe('dot_segment');
+      expect(quotes.requests.some((r) => r.url.includes('admin'))).toBe(false);
     } finally {
       await local.close();
     }

@@ -33,11 +33,13 @@ export const forwardStage: Stage<OutboundExchange> = {
         outcome = await timed(x, () => sendToHub(pool, resend, x.res, { deadlineMs, hold401: false }));
       } else {
         x.services.metrics.unauthorizedRetries.inc({ result: 'no_new_token' });
+        x.log.warn({ result: 'no_new_token' }, 'hub answered 401 and no different token could be fetched; relayed the 401');
         relayHeld(x.res, outcome);
       }
     } else if (outcome.status === 401) {
       const result: UnauthorizedRetryResult = provider === undefined ? 'no_token_source' : provider.kind === 'static' ? 'static_token' : 'no_new_token';
       x.services.metrics.unauthorizedRetries.inc({ result });
+      x.log.warn({ result }, 'hub answered 401; relayed it (outbound.oauth credentials or the static token need attention)');
     }
     x.status = outcome.status;
   },
