@@ -86,6 +86,8 @@ export function rawConnect(opts: {
   prelude?: Buffer;
   tls?: { ca: string; creds?: ClientCreds | undefined };
   afterSecure?: string;
+  /** Half-close after writing `afterSecure` (a client that stops sending). */
+  end?: boolean;
   waitMs?: number;
   /** Send prelude and the TLS ClientHello in one TCP segment. */
   coalesce?: boolean;
@@ -108,6 +110,7 @@ export function rawConnect(opts: {
       if (opts.prelude) raw.write(opts.prelude);
       if (!opts.tls) {
         if (opts.afterSecure) raw.write(opts.afterSecure);
+        if (opts.end) raw.end();
         raw.on('data', (c: Buffer) => received.push(c));
         return;
       }
@@ -116,6 +119,7 @@ export function rawConnect(opts: {
       s.on('secureConnect', () => {
         secure = true;
         if (opts.afterSecure) s.write(opts.afterSecure);
+        if (opts.end) s.end();
       });
       s.on('data', (c: Buffer) => received.push(c));
       s.on('error', (e) => {

@@ -7,7 +7,8 @@
  * and the peers' JWS key pairs (RSA-2048, and P-256 in the SEC1 form the SDK signer needs).
  */
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPair } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,8 @@ async function make(): Promise<InboundPki> {
     createCa({ cn: 'Test Hub CA 2', o: 'Hub', c: 'ZZ', days: 3, keyType: 'ec' }),
     createCa({ cn: 'Impostor CA', o: 'Nobody', c: 'ZZ', days: 3, keyType: 'ec' }),
   ]);
+  // Key generation runs on the libuv thread pool, alongside the certificate work.
+  const jws = Promise.all([rsa(), rsa(), ec(), rsa()]);
   const server = () => createServerCert({ ca: dfspCa, cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'], days: 2 });
   const [s1, s2, client, client2, expiredClient, outsiderClient, revokedClient, foreignClient] = await Promise.all([
     server(),
@@ -75,6 +78,7 @@ async function make(): Promise<InboundPki> {
     createClientCert({ ca: hubCa, cn: 'hub-client', days: 2, keyType: 'ec' }),
     createClientCert({ ca: foreignCa, cn: 'hub-client', days: 2, keyType: 'ec' }),
   ]);
+  const [payerJws, payerJws2, payeeJwsEc, strangerJws] = await jws;
   return {
     dfspCa,
     server: s1,
@@ -89,20 +93,22 @@ async function make(): Promise<InboundPki> {
     crlPem: makeCrl(hubCa, [revokedClient.certPem]),
     foreignCa,
     foreignClient,
-    payerJws: rsa(),
-    payerJws2: rsa(),
-    payeeJwsEc: ec(),
-    strangerJws: rsa(),
+    payerJws,
+    payerJws2,
+    payeeJwsEc,
+    strangerJws,
   };
 }
 
-function rsa(): JwsPair {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const generate = promisify(generateKeyPair);
+
+async function rsa(): Promise<JwsPair> {
+  const { privateKey, publicKey } = await generate('rsa', { modulusLength: 2048 });
   return { privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
 }
 
-function ec(): JwsPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+async function ec(): Promise<JwsPair> {
+  const { privateKey, publicKey } = await generate('ec', { namedCurve: 'P-256' });
   // SEC1 ("BEGIN EC PRIVATE KEY"): the only form from which the SDK signer picks ES256.
   return { privatePem: privateKey.export({ type: 'sec1', format: 'pem' }) as string, publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
 }
