@@ -37,9 +37,10 @@ export function parsePrometheusText(text: string): { samples: Sample[]; types: M
       }
       if (consumed !== m[3].length) throw new Error(`line ${i + 1}: bad labels: ${line}`);
     }
-    const raw = m[4] as string;
-    const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : raw === 'NaN' ? NaN : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`line ${i + 1}: bad value: ${line}`);
+    // Prometheus parses values with Go's ParseFloat: NaN and Inf in any letter case (prom-client prints "Nan").
+    const raw = (m[4] as string).toLowerCase();
+    const value = raw === '+inf' || raw === 'inf' ? Infinity : raw === '-inf' ? -Infinity : raw === 'nan' ? NaN : Number(raw);
+    if (Number.isNaN(value) && raw !== 'nan') throw new Error(`line ${i + 1}: bad value: ${line}`);
     samples.push({ name: m[1] as string, labels, value });
   }
   return { samples, types };
