@@ -9,7 +9,7 @@
  * never reaches the dispatcher's stack-trace path.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -39,6 +39,7 @@ import {
   parseCertificates,
   parseCsrPem,
   planCsrSigning,
+  shortTime,
   signCsr,
   summariseCertificate,
   summariseCsr,
@@ -127,16 +128,19 @@ function profile(values: Values): 'client' | 'server' {
 
 async function readInput(ctx: Ctx, path: string, flag?: string): Promise<Buffer> {
   const label = flag ? `${flag} ${path}` : path;
-  let data: Buffer;
   try {
-    data = await readFile(ctx.path(path));
+    // Size and type first: /dev/zero or a FIFO would otherwise be read forever.
+    const info = await stat(ctx.path(path));
+    if (info.isDirectory()) throw new PkiInputError(`cannot read ${label}: is a directory`);
+    if (!info.isFile()) throw new PkiInputError(`cannot read ${label}: not a regular file`);
+    if (info.size > MAX_INPUT_BYTES) throw new PkiInputError(`${label} is ${info.size} bytes, too large to be a certificate, key or CSR`);
+    return await readFile(ctx.path(path));
   } catch (err) {
+    if (err instanceof PkiInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
     throw new PkiInputError(`cannot read ${label}: ${why}`);
   }
-  if (data.length > MAX_INPUT_BYTES) throw new PkiInputError(`${label} is ${data.length} bytes, too large to be a certificate, key or CSR`);
-  return data;
 }
 
 /** A passphrase file holds the passphrase, optionally followed by one newline. */
@@ -146,7 +150,10 @@ async function readPassphrase(ctx: Ctx, path: string, flag: string): Promise<str
   return text;
 }
 
-async function readCaDir(ctx: Ctx, dir: string): Promise<CaMaterial> {
+async function readCaDir(ctx: Ctx, values: Values): Promise<CaMaterial> {
+  const dir = required(values, 'ca');
+  const passFile = str(values, 'ca-passphrase-file');
+  const passphrase = passFile !== undefined ? await readPassphrase(ctx, passFile, '--ca-passphrase-file') : undefined;
   const read = async (name: string): Promise<string> => {
     try {
       return (await readInput(ctx, join(dir, name), '--ca')).toString('utf8');
@@ -155,7 +162,7 @@ async function readCaDir(ctx: Ctx, dir: string): Promise<CaMaterial> {
     }
   };
   const keyPem = await read('ca.key.pem');
-  return { keyPem, certPem: await read('ca.cert.pem') };
+  return { keyPem, certPem: await read('ca.cert.pem'), ...(passphrase !== undefined ? { passphrase } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,6 +215,8 @@ options:
   --key-size BITS    RSA bits, default 4096 (a root outlives its leaves); EC: 256 or 384
   --days N           validity, default ${DEFAULT_CA_DAYS}
   --path-length N    basicConstraints pathLenConstraint (default: none)
+  --key-passphrase-file F   encrypt ca.key.pem (PKCS#8, AES-256-CBC) with the first line of F;
+                     server-cert and sign-csr then need --ca-passphrase-file F
   --force            replace existing files
   --json             print a JSON document
 `,
@@ -222,6 +231,7 @@ options:
     'key-size': { type: 'string' },
     days: { type: 'string' },
     'path-length': { type: 'string' },
+    'key-passphrase-file': { type: 'string' },
     force: { type: 'boolean' },
   },
   async run(values, _positionals, ctx) {
@@ -234,8 +244,11 @@ options:
     const force = values.force === true;
     const keyName = join(out, 'ca.key.pem');
     const certName = join(out, 'ca.cert.pem');
+    const passFile = str(values, 'key-passphrase-file');
+    const keyPassphrase = passFile !== undefined ? await readPassphrase(ctx, passFile, '--key-passphrase-file') : undefined;
     await precheck(ctx, [keyName, certName], force);
     const ca = await createCa({
+      ...(keyPassphrase !== undefined ? { keyPassphrase } : {}),
       cn: required(values, 'cn'),
       o: required(values, 'o'),
       c: required(values, 'c'),
@@ -255,7 +268,7 @@ options:
       ctx,
       { command: 'init-ca', files: { key: keyName, cert: certName }, certificate: cert, warnings },
       `created CA '${cert.subject}'\n${written(files)}${formatCertificate(cert)}` +
-        `Keep ca.key.pem offline; share ca.cert.pem with the hub.\n`,
+        `Keep ${keyName} offline; ${certName} is what the other side (hub or DFSP) needs to trust you.\n`,
     );
     return EXIT_OK;
   },
@@ -272,6 +285,7 @@ comma-separated); with neither, the CN becomes the one DNS SAN. O and C default 
 
 options:
   --ca DIR           the CA directory (from init-ca)
+  --ca-passphrase-file F   passphrase of an encrypted ca.key.pem
   --out DIR          output directory
   --cn HOST          subject CN (the host name the hub connects to)
   --dns NAME         DNS SAN (repeatable)
@@ -286,6 +300,7 @@ options:
   options: {
     ...COMMON,
     ca: { type: 'string' },
+    'ca-passphrase-file': { type: 'string' },
     out: { type: 'string' },
     cn: { type: 'string' },
     dns: { type: 'string', multiple: true },
@@ -301,7 +316,7 @@ options:
   async run(values, _positionals, ctx) {
     const out = required(values, 'out');
     const cn = required(values, 'cn');
-    const ca = await readCaDir(ctx, required(values, 'ca'));
+    const ca = await readCaDir(ctx, values);
     const type = keyType(values);
     const keySize = int(values, 'key-size');
     const days = int(values, 'days');
@@ -413,7 +428,7 @@ options:
       ctx,
       { command: 'csr', files: { key: keyName, csr: csrName }, csr: summary, policy: lint, warnings },
       `created ${use} key and CSR '${summary.subject}'\n${written(files)}${formatCsr(summary)}` +
-        `Send ${csrName} to the hub; ${keyName} never leaves this machine.\n`,
+        `Send ${csrName} to the other side's CA for signing; ${keyName} never leaves this machine.\n`,
     );
     return EXIT_OK;
   },
@@ -430,6 +445,7 @@ wait. A CSR that breaks a rule is refused (exit 1) with every broken rule named.
 
 options:
   --ca DIR           our CA directory (ca.key.pem + ca.cert.pem)
+  --ca-passphrase-file F   passphrase of an encrypted ca.key.pem
   --csr FILE         the CSR to sign (PEM or DER)
   --out FILE         where to write the certificate
   --days N           validity, default ${DEFAULT_LEAF_DAYS}; at most --max-days
@@ -448,6 +464,7 @@ ${Object.entries(POLICY_RULES)
   options: {
     ...COMMON,
     ca: { type: 'string' },
+    'ca-passphrase-file': { type: 'string' },
     csr: { type: 'string' },
     out: { type: 'string' },
     days: { type: 'string' },
@@ -460,7 +477,7 @@ ${Object.entries(POLICY_RULES)
   async run(values, _positionals, ctx) {
     const out = required(values, 'out');
     const csrPath = required(values, 'csr');
-    const ca = await readCaDir(ctx, required(values, 'ca'));
+    const ca = await readCaDir(ctx, values);
     const csrBytes = await readInput(ctx, csrPath, '--csr');
     const days = int(values, 'days');
     const maxDays = int(values, 'max-days');
@@ -488,7 +505,7 @@ ${Object.entries(POLICY_RULES)
       `certificate request ${csrPath}\n${formatCsr(summary)}` +
       `will issue (${plan.profile}, EKU ${plan.profile === 'client' ? 'clientAuth' : 'serverAuth'}, CA:FALSE)\n` +
       `  ${'issuer'.padEnd(13)}${plan.issuerText}\n` +
-      `  ${'validity'.padEnd(13)}${planDoc.notBefore} .. ${planDoc.notAfter} (${plan.days} days)\n`;
+      `  ${'validity'.padEnd(13)}${shortTime(planDoc.notBefore)} .. ${shortTime(planDoc.notAfter)} (${plan.days} days)\n`;
     if (plan.violations.length > 0) {
       return refusePolicy(ctx, 'sign-csr', plan.violations, { plan: planDoc }, `${shown}refused by policy:\n${formatViolations(plan.violations)}`);
     }
@@ -608,7 +625,7 @@ options:
       `created ${alg} JWS keys for '${fspId}'\n${written(files)}` +
         `  ${'spki sha256'.padEnd(13)}${keys.spkiSha256}\n` +
         (keys.p12 ? '' : `  ${'PKCS#12'.padEnd(13)}${keys.p12Note}\n`) +
-        `Share ${name('.pem')} with the hub (the file name is your FSPIOP-Source); ${name('.key.pem')} stays here.\n`,
+        `Share ${name('.pem')} (its file name is your FSPIOP-Source, the peers' key-lookup id); ${name('.key.pem')} stays here.\n`,
     );
     return EXIT_OK;
   },

@@ -41,6 +41,7 @@ import {
 } from './extensions.js';
 import {
   describeKey,
+  encryptedPrivateKeyPem,
   generateKeyPair,
   loadPrivateKey,
   privateKeyPem,
@@ -58,6 +59,8 @@ import { parsePem, toPem } from './pem.js';
 export interface CaMaterial {
   readonly keyPem: string;
   readonly certPem: string;
+  /** When keyPem is encrypted. */
+  readonly passphrase?: string;
 }
 
 export interface IssuedCert {
@@ -193,7 +196,7 @@ export function loadCa(ca: CaMaterial, source = 'CA'): LoadedCa {
   if (ku && !ku.usages.includes('keyCertSign')) {
     throw new PkiInputError(`${source} certificate '${cert.subjectText}' may not sign certificates (keyUsage lacks keyCertSign)`);
   }
-  const key = loadPrivateKey(ca.keyPem, `${source} key`);
+  const key = loadPrivateKey(ca.keyPem, `${source} key`, ca.passphrase, '--ca-passphrase-file');
   if (!sameKey(key, cert.publicKey)) throw new PkiInputError(`${source} key does not belong to the CA certificate '${cert.subjectText}'`);
   const now = Date.now();
   if (cert.notAfter.getTime() <= now) {
@@ -321,6 +324,8 @@ async function resolveKey(options: KeyOptions): Promise<KeyObject> {
 // Public factories
 
 export interface CreateCaOptions extends KeyOptions, ValidityOptions {
+  /** Encrypt the returned key (PKCS#8, AES-256-CBC) with this passphrase. */
+  keyPassphrase?: string;
   cn: string;
   o?: string;
   c?: string;
@@ -333,6 +338,7 @@ export interface CreateCaOptions extends KeyOptions, ValidityOptions {
 export async function createCa(options: CreateCaOptions): Promise<CaMaterial> {
   const subject = normaliseSubject(options);
   const validity = resolveValidity(options, DEFAULT_CA_DAYS);
+  if (options.keyPassphrase === '') throw new PkiInputError('a key passphrase must not be empty');
   if (options.pathLength !== undefined && (!Number.isInteger(options.pathLength) || options.pathLength < 0)) {
     throw new PkiInputError('pathLength must be a non-negative integer');
   }
@@ -345,6 +351,9 @@ export async function createCa(options: CreateCaOptions): Promise<CaMaterial> {
     ...validity,
     ...(options.pathLength !== undefined ? { pathLength: options.pathLength } : {}),
   });
+  if (options.keyPassphrase !== undefined) {
+    return { keyPem: encryptedPrivateKeyPem(key, options.keyPassphrase), certPem: cert.pem, passphrase: options.keyPassphrase };
+  }
   return { keyPem: privateKeyPem(key, 'pkcs8'), certPem: cert.pem };
 }
 

@@ -26,7 +26,7 @@ export { createCsr, parseCsr, parseCsrPem, type CreateCsrOptions, type CsrInfo, 
 export { PkiError, PkiInputError, PkiPolicyError, PkiVerificationError, isPkiError, type Violation } from './errors.js';
 export type { ExtensionSummary, Profile, SubjectAltNames } from './extensions.js';
 export { KEY_MODE, PUBLIC_MODE, checkTargets, ensureDir, writeFileSafe, writeFilesSafe, type OutputFile, type WriteOptions } from './files.js';
-export { formatCertificate, formatChain, formatCsr, formatInspection, formatViolations } from './format.js';
+export { formatCertificate, formatChain, formatCsr, formatInspection, formatViolations, shortTime } from './format.js';
 export {
   inspect,
   readObjects,

@@ -107,6 +107,12 @@ export function privateKeyPem(key: KeyObject, format: PrivateKeyFormat = 'pkcs8'
   return key.export({ type: format, format: 'pem' }) as string;
 }
 
+/** Encrypted PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`, PBES2 with AES-256-CBC): for a CA key kept at rest. */
+export function encryptedPrivateKeyPem(key: KeyObject, passphrase: string): string {
+  if (passphrase.length === 0) throw new PkiInputError('a key passphrase must not be empty');
+  return key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string;
+}
+
 export function publicKeyPem(key: KeyObject): string {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
   return pub.export({ type: 'spki', format: 'pem' }) as string;
@@ -114,14 +120,20 @@ export function publicKeyPem(key: KeyObject): string {
 
 /**
  * Loads a private key from PEM (PKCS#8, PKCS#1, SEC1, encrypted PKCS#8 or legacy encrypted PEM)
- * or DER (PKCS#8, PKCS#1, SEC1). OpenSSL's message is replaced by one naming the source only.
+ * or DER (PKCS#8, PKCS#1, SEC1). OpenSSL's message is replaced by one naming the source only;
+ * `passphraseFlag` is the CLI flag to suggest when the key turns out to be encrypted.
  */
-export function loadPrivateKey(data: string | Uint8Array, source: string, passphrase?: string): KeyObject {
+export function loadPrivateKey(data: string | Uint8Array, source: string, passphrase?: string, passphraseFlag = '--passphrase-file'): KeyObject {
   const text = typeof data === 'string' ? data : undefined;
+  // Decided from the PEM itself: OpenSSL 3 only reports "interrupted or cancelled" when asked to
+  // read an encrypted key without a passphrase.
+  if (text !== undefined && passphrase === undefined && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type:\s*4,ENCRYPTED/.test(text)) {
+    throw new PkiInputError(`${source}: the private key is encrypted; give its passphrase with ${passphraseFlag}`);
+  }
   try {
     if (text !== undefined) return createPrivateKey(passphrase === undefined ? { key: text } : { key: text, passphrase });
   } catch (err) {
-    throw new PkiInputError(privateKeyProblem(err, source, passphrase), { cause: err });
+    throw new PkiInputError(privateKeyProblem(err, source, passphrase, passphraseFlag), { cause: err });
   }
   const der = Buffer.from(data as Uint8Array);
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
@@ -134,11 +146,11 @@ export function loadPrivateKey(data: string | Uint8Array, source: string, passph
   throw new PkiInputError(`${source}: not a private key (PKCS#8, PKCS#1 or SEC1)`);
 }
 
-function privateKeyProblem(err: unknown, source: string, passphrase: string | undefined): string {
+function privateKeyProblem(err: unknown, source: string, passphrase: string | undefined, flag: string): string {
   const code = (err as { code?: string }).code ?? '';
   if (/passphrase|ERR_MISSING_PASSPHRASE/i.test(`${code} ${(err as Error).message}`)) {
     return passphrase === undefined
-      ? `${source}: the private key is encrypted; give its passphrase with --passphrase-file`
+      ? `${source}: the private key is encrypted; give its passphrase with ${flag}`
       : `${source}: cannot decrypt the private key (wrong passphrase?)`;
   }
   if (/bad decrypt/i.test((err as Error).message)) return `${source}: cannot decrypt the private key (wrong passphrase?)`;

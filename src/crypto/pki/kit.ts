@@ -385,7 +385,7 @@ function buildChecklist(f: ChecklistFacts): ChecklistStep[] {
   return [
     step('endpoints.dfsp', 'endpoints', 'dfsp', 'Send our callback URL and egress addresses to the hub', true,
       `manifest.json endpoints: ${f.callbackUrl}; egress ${f.egress.join(', ')}`, ''),
-    step('endpoints.hub', 'endpoints', 'hub', "Receive the hub's egress addresses (our inbound IP allowlist) and API endpoint", f.hubEgress.length > 0,
+    step('endpoints.hub', 'endpoints', 'hub', "Receive the hub's egress addresses (for our inbound IP allowlist)", f.hubEgress.length > 0,
       `hub egress: ${f.hubEgress.join(', ')}`, 'when the hub sends its egress addresses, put them in the inbound allowlist and rerun with --hub-egress'),
     step('tls.dfsp-ca', 'tls', 'dfsp', 'Create our CA', f.caCert !== undefined,
       `CA ${exp(f.caCert)}`, 'dfsp-sidecar pki init-ca, then rerun with --ca-cert'),

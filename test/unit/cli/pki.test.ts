@@ -121,6 +121,27 @@ describe('dfsp-sidecar pki init-ca / server-cert / csr', () => {
     expect(readdirSync(join(cwd, 'ca')).sort()).toEqual(['ca.cert.pem', 'ca.key.pem']);
   });
 
+  it('keeps the CA key encrypted at rest with --key-passphrase-file, and needs --ca-passphrase-file to use it', async () => {
+    const cwd = workdir();
+    writeFileSync(join(cwd, 'ca.pass'), 'long ca passphrase\n');
+    writeFileSync(join(cwd, 'wrong.pass'), 'not it\n');
+    const init = await runPkiCli(['init-ca', '--out', 'ca', '--cn', 'CA', '--o', 'O', '--c', 'KE', '--key-type', 'ec', '--key-passphrase-file', 'ca.pass'], { cwd });
+    expect(init.code, init.stderr).toBe(0);
+    const keyPem = readFileSync(join(cwd, 'ca/ca.key.pem'), 'utf8');
+    expect(keyPem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    expect(openssl(['pkey', '-in', join(cwd, 'ca/ca.key.pem'), '-passin', 'pass:long ca passphrase', '-noout']).code).toBe(0);
+    const srv = ['server-cert', '--ca', 'ca', '--out', 'srv', '--cn', 'h', '--key-type', 'ec'];
+    const without = await runPkiCli(srv, { cwd });
+    expect(without.code).toBe(2);
+    expect(without.stderr).toMatch(/the private key is encrypted; give its passphrase with --ca-passphrase-file/);
+    const wrong = await runPkiCli([...srv, '--ca-passphrase-file', 'wrong.pass'], { cwd });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/wrong passphrase/);
+    const ok = await runPkiCli([...srv, '--ca-passphrase-file', 'ca.pass'], { cwd });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(verify(readFileSync(join(cwd, 'ca/ca.cert.pem'), 'utf8'), readFileSync(join(cwd, 'srv/server.cert.pem'), 'utf8'), 'sslserver').code).toBe(0);
+  });
+
   it('gives clear exit-2 errors for a missing CA, a non-CA, garbage and bad values; never a stack trace', async () => {
     const cwd = workdir();
     await runPkiCli(['init-ca', '--out', 'ca', '--cn', 'CA', '--o', 'O', '--c', 'KE', '--key-type', 'ec'], { cwd });
