@@ -32,6 +32,8 @@ export interface HubRecord {
   /** Verdict of SDK 19.19.x / 19.18.8: 'valid', 'unsigned', or the validator's error message. */
   readonly sdkLatest: string;
   readonly sdkLegacy: string;
+  /** Which of the key sets given to setKeys validated it (0 for the first), -1 if none. */
+  readonly keySet: number;
 }
 
 export type HubHandler = (rec: HubRecord, res: ServerResponse, req: IncomingMessage) => void;
@@ -43,8 +45,11 @@ export interface OutboundHub {
   readonly requests: HubRecord[];
   /** Replace how the hub answers (default: 202, empty body). */
   handler: HubHandler;
-  /** Public keys (PEM) by FSPIOP-Source for the SDK validators. */
-  setKeys(keys: Record<string, string>): void;
+  /**
+   * Public keys (PEM) by FSPIOP-Source for the SDK validators. Several sets (key rotation): a
+   * request is valid if one set validates it; the SDK validator itself holds one key per source.
+   */
+  setKeys(keys: Record<string, string> | Array<Record<string, string>>): void;
   close(): Promise<void>;
 }
 
@@ -54,8 +59,9 @@ export const accept: HubHandler = (_rec, res) => {
 };
 
 export async function startOutboundHub(opts: { cert: IssuedCert; clientCaPem: string; keys: Record<string, string>; port?: number }): Promise<OutboundHub> {
-  let latest = new LatestValidator({ logger: silent, validationKeys: opts.keys });
-  let legacy = new LegacyValidator({ logger: silent, validationKeys: opts.keys });
+  const build = (keys: Record<string, string> | Array<Record<string, string>>) =>
+    (Array.isArray(keys) ? keys : [keys]).map((k) => ({ latest: new LatestValidator({ logger: silent, validationKeys: k }), legacy: new LegacyValidator({ logger: silent, validationKeys: k }) }));
+  let sets = build(opts.keys);
   const requests: HubRecord[] = [];
   const hub: { handler: HubHandler } = { handler: accept };
 
@@ -65,14 +71,18 @@ export async function startOutboundHub(opts: { cert: IssuedCert; clientCaPem: st
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const peer = (req.socket as TLSSocket).getPeerCertificate();
+      let keySet = sets.findIndex((v) => verdict(v.latest, req.headers, body) === 'valid');
+      const chosen = sets[keySet === -1 ? 0 : keySet]!;
+      if (!req.headers['fspiop-signature']) keySet = -1;
       const rec: HubRecord = {
         method: req.method ?? '',
         url: req.url ?? '',
         headers: req.headers,
         body,
         clientCn: typeof peer?.subject?.CN === 'string' ? peer.subject.CN : undefined,
-        sdkLatest: verdict(latest, req.headers, body),
-        sdkLegacy: verdict(legacy, req.headers, body),
+        sdkLatest: verdict(chosen.latest, req.headers, body),
+        sdkLegacy: verdict(chosen.legacy, req.headers, body),
+        keySet,
       };
       requests.push(rec);
       hub.handler(rec, res, req);
@@ -92,8 +102,7 @@ export async function startOutboundHub(opts: { cert: IssuedCert; clientCaPem: st
       hub.handler = h;
     },
     setKeys(keys) {
-      latest = new LatestValidator({ logger: silent, validationKeys: keys });
-      legacy = new LegacyValidator({ logger: silent, validationKeys: keys });
+      sets = build(keys);
     },
     close: () =>
       new Promise<void>((resolve) => {
