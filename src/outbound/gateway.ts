@@ -51,7 +51,8 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
   );
   let bound = false;
   let closing = false;
-  let active = 0;
+  /** Responses in flight: on close they are told `connection: close` so no client reuses a connection being drained. */
+  const active = new Set<ServerResponse>();
   let onDrained: (() => void) | undefined;
 
   const unsubscribe = deps.store.onSwap((next) => {
@@ -74,13 +75,14 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       return;
     }
     const gen = gens.acquire();
-    active++;
+    active.add(res);
     metrics.inFlight.inc();
     const x = newExchange(req, res, method, gen);
     const done = () => {
       gens.release(gen);
       metrics.inFlight.dec();
-      if (--active === 0) onDrained?.();
+      active.delete(res);
+      if (active.size === 0) onDrained?.();
       // Draining: a connection whose last request just finished must not linger as keep-alive.
       if (closing) server.closeIdleConnections();
     };
@@ -180,7 +182,8 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       unsubscribe();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (active > 0) {
+      for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
+      if (active.size > 0) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
           onDrained = () => {
