@@ -134,7 +134,13 @@ function compareKeyBytes(u: Uint8Array, t: Tape, x: number, y: number): number {
   return la - lb;
 }
 
-const PROTO = '"__proto__"';
+const PROTO = Buffer.from('"__proto__"', 'latin1');
+
+/** The 11 bytes at `at` are `"__proto__"` (an unescaped member name). */
+function isProto(u: Uint8Array, at: number): boolean {
+  for (let k = 0; k < 11; k++) if (u[at + k] !== PROTO[k]) return false;
+  return true;
+}
 
 function isArrayIndex(key: string): boolean {
   if (key === '0') return true;
@@ -223,7 +229,7 @@ function objectValue(c: Cursor, t: Tape): number {
       const key = decodeEscaped(c, ks, ke);
       if (key === '__proto__') throw unsignable('proto_key', `member name "__proto__" at offset ${ks}; prototype-pollution guards in hub frameworks reject it`);
       const text = encodeString(key);
-      if (text !== c.s.slice(ks, ke)) {
+      if (text !== c.text(ks, ke)) {
         t.side.push(text);
         keySide = t.side.length - 1;
         keyLen = text.length;
@@ -231,7 +237,7 @@ function objectValue(c: Cursor, t: Tape): number {
       plainKeys = false;
     } else {
       if (c.high) plainKeys = false;
-      if (keyLen === 11 && c.s.slice(ks, ke) === PROTO) {
+      if (keyLen === 11 && isProto(u, ks)) {
         throw unsignable('proto_key', `member name "__proto__" at offset ${ks}; prototype-pollution guards in hub frameworks reject it`);
       }
     }
@@ -360,7 +366,7 @@ function value(c: Cursor, t: Tape): number {
       // `"` and `\` cannot appear raw, and valid UTF-8 carries no lone surrogates.
       if (!c.esc) return node(t, VERBATIM, s, e, e - s);
       const text = encodeString(decodeEscaped(c, s, e));
-      return text === c.s.slice(s, e) ? node(t, VERBATIM, s, e, e - s) : sideNode(t, text);
+      return text === c.text(s, e) ? node(t, VERBATIM, s, e, e - s) : sideNode(t, text);
     }
     case 0x74:
       return literal(c, t, 'true');
@@ -373,7 +379,7 @@ function value(c: Cursor, t: Tape): number {
       const s = c.i;
       const text = scanNumber(c);
       // Same length is not enough: 1e2 and 100 are both three characters.
-      return text.length === c.i - s && text === c.s.slice(s, c.i) ? node(t, VERBATIM, s, c.i, text.length) : sideNode(t, text);
+      return text.length === c.i - s && text === c.text(s, c.i) ? node(t, VERBATIM, s, c.i, text.length) : sideNode(t, text);
     }
   }
 }

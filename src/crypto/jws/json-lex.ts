@@ -29,10 +29,11 @@ export interface Cursor {
   /** The same bytes as a Buffer, for the rare UTF-8 decode (escaped strings, non-ASCII keys). */
   readonly b: Buffer;
   /**
-   * The same bytes as a latin1 string, one char per byte. Slicing a JS string is cheap, where
-   * decoding each token out of the Buffer crosses into C++ every time (measured 5–8× slower).
+   * Input bytes [start, end) as a latin1 string, one char per byte: numbers and escaped strings
+   * need text. The whole-body string is made on first use only (most bodies have neither), and
+   * slicing it is cheap where decoding each token from the Buffer would cross into C++ each time.
    */
-  readonly s: string;
+  text(start: number, end: number): string;
   i: number;
   depth: number;
   /** Set by scanString: the literal had a backslash escape / a byte ≥ 0x80. */
@@ -41,7 +42,16 @@ export interface Cursor {
 }
 
 export function createCursor(b: Buffer): Cursor {
-  return { u: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), b, s: b.toString('latin1'), i: 0, depth: 0, esc: false, high: false };
+  let latin1: string | undefined;
+  return {
+    u: new Uint8Array(b.buffer, b.byteOffset, b.byteLength),
+    b,
+    text: (start, end) => (latin1 ??= b.toString('latin1')).slice(start, end),
+    i: 0,
+    depth: 0,
+    esc: false,
+    high: false,
+  };
 }
 
 // In unicode mode a surrogate pair is one code point, so this matches only unpaired surrogates.
@@ -189,7 +199,7 @@ export function scanNumber(c: Cursor): string {
     while (isDigit(u[i])) i++;
   }
   c.i = i;
-  const text = c.s.slice(start, i);
+  const text = c.text(start, i);
   // Up to 15 characters an integer is below 2^53 and already canonical; only -0 is not.
   if (integer && i - start <= 15 && text !== '-0') return text;
   const value = Number(text);
