@@ -8,7 +8,7 @@ import { EXIT_USAGE, processIo, UsageError, type Command, type Io } from './cli/
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: { summary: 'start the sidecar (no --config: the dev profile)', load: async () => (await import('./cli/run.js')).runCommand },
   'check-config': { summary: 'validate a config and every file it references', load: async () => (await import('./cli/check-config.js')).checkConfigCommand },
-  pki: { summary: 'certificate and key steps of joining a hub', load: async () => (await import('./cli/pki.js')).pkiCommand },
+  pki: { summary: 'certificate and key steps of joining a hub', load: async () => (await import('./cli/pki/index.js')).pkiCommand },
   jws: { summary: 'sign or verify an FSPIOP request by hand', load: async () => (await import('./cli/jws.js')).jwsCommand },
   doctor: { summary: 'check connectivity to the hub layer by layer', load: async () => (await import('./cli/doctor.js')).doctorCommand },
 };

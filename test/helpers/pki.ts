@@ -189,7 +189,7 @@ export interface PkiCliRun {
  * `prompt` stands in for the terminal: omit it to behave as a non-TTY stdin.
  */
 export async function runPkiCli(argv: string[], options: { cwd: string; prompt?: (question: string) => Promise<string | undefined> }): Promise<PkiCliRun> {
-  const { createPkiCommand } = await import('../../src/cli/pki.js');
+  const { createPkiCommand } = await import('../../src/cli/pki/index.js');
   let stdout = '';
   let stderr = '';
   const command = createPkiCommand({ prompt: options.prompt ?? (async () => undefined) });
