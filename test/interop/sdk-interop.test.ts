@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { createVerifyPolicy, loadSigningKey, signRequest, verifyRequest, type PeerKeySet } from '../../src/crypto/jws/index.js';
 import { bulkQuoteBody, DESTINATION, keyPair, keySetFrom, quoteBody, RESOURCE_PATHS, SOURCE, type TestKeyPair } from '../unit/crypto/jws/fixtures.js';
+import { SPEC_PUBLIC_PEM, V1, V2, V2_V3_PROTECTED_HEADER, V2_V3_REQUEST, V3 } from '../unit/crypto/jws/vectors.js';
 
 interface SdkRequestOptions {
   method: string;
@@ -123,11 +124,32 @@ describe('mixed-version traffic (traps T1, T2)', () => {
     expect(verifyRequest({ method: 'POST', path: '/transfers', headers: options.headers, body: Buffer.from(options.body as string) }, keys)).toMatchObject({ ok: true, matched: 'raw' });
   });
 
-  it('an SDK 19.19.x message re-serialised in insertion order by a hop: we still verify it (sorted)', () => {
+  const validate = (sdk: (typeof SDKS)[0], headers: Record<string, string>, body: unknown): boolean => {
+    try {
+      return new sdk.jws.validator({ validationKeys: { [SOURCE]: kp.publicPem }, logger: silent }).validate({ headers, body });
+    } catch {
+      return false;
+    }
+  };
+
+  it('an SDK 19.19.x message re-serialised in insertion order by a hop: 19.18.8 rejects, 19.19.x and we accept (sorted)', () => {
     const object = { transferState: 'COMMITTED', fulfilment: 'WLctttbu2HvTsa1XWvUoGRcQozHsqeu9Ahl2JW9Bsu8', completedTimestamp: '2026-11-28T10:00:00.000Z' };
     const options: SdkRequestOptions = { method: 'PUT', uri: 'https://hub/transfers/1', headers: { date: DATE, 'fspiop-source': SOURCE, 'fspiop-destination': DESTINATION }, body: object };
     new latest.jws.signer({ signingKey: kp.privatePem, logger: silent }).sign(options);
-    expect(verifyRequest({ method: 'PUT', path: '/transfers/1', headers: options.headers, body: Buffer.from(JSON.stringify(object)) }, keys)).toMatchObject({ ok: true, matched: 'sorted' });
+    const relayed = JSON.stringify(object); // insertion order, not what was signed
+    expect(validate(old, options.headers, JSON.parse(relayed))).toBe(false);
+    expect(validate(latest, options.headers, JSON.parse(relayed))).toBe(true);
+    expect(verifyRequest({ method: 'PUT', path: '/transfers/1', headers: options.headers, body: Buffer.from(relayed) }, keys)).toMatchObject({ ok: true, matched: 'sorted' });
+  });
+
+  it('an SDK 19.18.8 message pretty-printed by a hop: 19.18.8 accepts, 19.19.x rejects, we accept (insertion)', () => {
+    const object = { transferState: 'COMMITTED', completedTimestamp: '2026-11-28T10:00:00.000Z' };
+    const options: SdkRequestOptions = { method: 'PUT', uri: 'https://hub/transfers/1', headers: { date: DATE, 'fspiop-source': SOURCE, 'fspiop-destination': DESTINATION }, body: object };
+    new old.jws.signer({ signingKey: kp.privatePem, logger: silent }).sign(options);
+    const relayed = JSON.stringify(object, null, 2);
+    expect(validate(old, options.headers, JSON.parse(relayed))).toBe(true);
+    expect(validate(latest, options.headers, JSON.parse(relayed))).toBe(false);
+    expect(verifyRequest({ method: 'PUT', path: '/transfers/1', headers: options.headers, body: Buffer.from(relayed) }, keys)).toMatchObject({ ok: true, matched: 'insertion' });
   });
 
   it('our output is accepted by both validators even where their own signers disagree', () => {
@@ -149,6 +171,45 @@ describe('mixed-version traffic (traps T1, T2)', () => {
     const out = signRequest({ method: 'POST', path: '/quotes', headers: { date: DATE }, body: Buffer.from('{"a":1}'), source: SOURCE, key: loadSigningKey(ec.pkcs8Pem) });
     for (const sdk of SDKS) {
       expect(new sdk.jws.validator({ validationKeys: { [SOURCE]: ec.publicPem }, logger: silent }).validate({ headers: out.headers, body: { a: 1 } })).toBe(true);
+    }
+  });
+});
+
+describe('reference vectors through the SDK validators and ours (fspiop-jws.md §10)', () => {
+  const specKeys = keySetFrom({ '1234.pem': SPEC_PUBLIC_PEM, 'payeefsp.pem': SPEC_PUBLIC_PEM }).keySet;
+  const outcome = (sdk: (typeof SDKS)[0], source: string, headers: Record<string, string>, body: string): boolean => {
+    try {
+      return new sdk.jws.validator({ validationKeys: { [source]: SPEC_PUBLIC_PEM }, logger: silent }).validate({ headers, body: JSON.parse(body) as unknown });
+    } catch {
+      return false;
+    }
+  };
+  const v1 = { headers: { ...V1.headers, 'fspiop-signature': JSON.stringify({ signature: V1.signature, protectedHeader: V1.protectedHeader }) }, body: Buffer.from(V1.payload, 'base64url').toString('utf8') };
+  const v23 = (signature: string) => ({
+    'fspiop-source': V2_V3_REQUEST.source,
+    'fspiop-destination': V2_V3_REQUEST.destination,
+    date: V2_V3_REQUEST.date,
+    'fspiop-uri': V2_V3_REQUEST.path,
+    'fspiop-http-method': 'PUT',
+    'fspiop-signature': JSON.stringify({ signature, protectedHeader: V2_V3_PROTECTED_HEADER }),
+  });
+  const cases = [
+    { name: 'V1 (spec example, unsorted)', source: '1234', method: 'POST', path: '/quotes', headers: v1.headers, body: v1.body, sdk: [true, false] },
+    { name: 'V2 (SDK 19.19.1, sorted)', source: 'payeefsp', method: 'PUT', path: V2_V3_REQUEST.path, headers: v23(V2.signature), body: V2.body, sdk: [true, true] },
+    { name: 'V3 (SDK 19.18.8, insertion order)', source: 'payeefsp', method: 'PUT', path: V2_V3_REQUEST.path, headers: v23(V3.signature), body: V3.body, sdk: [true, false] },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: 19.18.8 ${c.sdk[0] ? 'accepts' : 'rejects'}, 19.19.x ${c.sdk[1] ? 'accepts' : 'rejects'}, we accept on the raw bytes`, () => {
+      expect(SDKS.map((sdk) => outcome(sdk, c.source, c.headers, c.body))).toEqual(c.sdk);
+      expect(verifyRequest({ method: c.method, path: c.path, headers: c.headers, body: Buffer.from(c.body) }, specKeys)).toMatchObject({ ok: true, matched: 'raw' });
+    });
+  }
+
+  it("the spec's two printed V1 signatures fail everywhere", () => {
+    for (const signature of V1.corruptSignatures) {
+      const headers = { ...V1.headers, 'fspiop-signature': JSON.stringify({ signature, protectedHeader: V1.protectedHeader }) };
+      expect(SDKS.map((sdk) => outcome(sdk, '1234', headers, v1.body))).toEqual([false, false]);
+      expect(verifyRequest({ method: 'POST', path: '/quotes', headers, body: Buffer.from(v1.body) }, specKeys).ok).toBe(false);
     }
   });
 });
