@@ -15,8 +15,7 @@
  *   writes the output once. No string is built for a token that is already canonical, and an
  *   already-canonical subtree (or body) is copied as one range.
  *
- * Inbound (`stringifySorted`, and `JSON.stringify`): the two re-serialisations that peers sign,
- * applied to the parsed received body when its raw bytes do not verify (reference §4.4 step 6).
+ * The tape and the output writer are in canonical-tape.ts; the lexer in json-lex.ts.
  */
 import { isUtf8 } from 'node:buffer';
 import {
@@ -32,93 +31,13 @@ import {
   type Cursor,
 } from './json-lex.js';
 
+import { ARRAY, closeContainer, node, OBJECT, sideNode, tapeFor, VERBATIM, writeCanonical, type Tape } from './canonical-tape.js';
+
 export type { UnsignableReason } from './json-lex.js';
+export { stringifySorted } from './reserialise.js';
 
 /** FSPIOP bodies nest about 6 deep; the cap keeps recursion far from the stack limit. */
 export const MAX_JSON_DEPTH = 64;
-
-const VERBATIM = 0; // a = start, b = end: input bytes already canonical
-const SIDE = 1; // a = index into side[]: canonical text, one char per byte
-const OBJECT = 2; // a = first index into list of member ids (sorted), b = count
-const ARRAY = 3; // a = first index into list of node ids, b = count
-
-/**
- * The parse result: nodes, object members and child lists in typed arrays. Growing JS arrays
- * cost ~20× more than typed-array stores here (allocation and GC per call), so the arrays are
- * sized from the body length (every node and member spans at least one input byte) and, for
- * bodies up to SCRATCH_LIMIT, reused across calls. Canonicalisation is synchronous and never
- * re-entered, so one scratch set is safe.
- */
-interface Tape {
-  readonly kind: Uint8Array;
-  readonly a: Int32Array;
-  readonly b: Int32Array;
-  /** Output length of each node, in bytes. */
-  readonly len: Int32Array;
-  nodes: number;
-  /** Members: the key literal's input range (quotes included), or its canonical text in side[]. */
-  readonly keyStart: Int32Array;
-  readonly keyEnd: Int32Array;
-  readonly keySide: Int32Array;
-  readonly value: Int32Array;
-  members: number;
-  /** Children of closed containers, contiguous per container. */
-  readonly list: Int32Array;
-  listed: number;
-  /** Children of the containers still open. */
-  readonly stack: Int32Array;
-  sp: number;
-  side: string[];
-}
-
-const SCRATCH_LIMIT = 64 * 1024;
-let scratch: Tape | undefined;
-
-function allocTape(capacity: number): Tape {
-  return {
-    kind: new Uint8Array(capacity),
-    a: new Int32Array(capacity),
-    b: new Int32Array(capacity),
-    len: new Int32Array(capacity),
-    nodes: 0,
-    keyStart: new Int32Array(capacity),
-    keyEnd: new Int32Array(capacity),
-    keySide: new Int32Array(capacity),
-    value: new Int32Array(capacity),
-    members: 0,
-    list: new Int32Array(2 * capacity),
-    listed: 0,
-    stack: new Int32Array(2 * capacity),
-    sp: 0,
-    side: [],
-  };
-}
-
-function tapeFor(bodyLength: number): Tape {
-  const capacity = bodyLength + 8;
-  if (bodyLength > SCRATCH_LIMIT) return allocTape(capacity);
-  if (scratch === undefined || scratch.kind.length < capacity) scratch = allocTape(Math.max(capacity, 4096));
-  scratch.nodes = 0;
-  scratch.members = 0;
-  scratch.listed = 0;
-  scratch.sp = 0;
-  scratch.side = [];
-  return scratch;
-}
-
-function node(t: Tape, kind: number, a: number, b: number, len: number): number {
-  const id = t.nodes++;
-  t.kind[id] = kind;
-  t.a[id] = a;
-  t.b[id] = b;
-  t.len[id] = len;
-  return id;
-}
-
-function sideNode(t: Tape, text: string): number {
-  t.side.push(text);
-  return node(t, SIDE, t.side.length - 1, 0, text.length);
-}
 
 /** Byte order of two unescaped ASCII names equals their UTF-16 code unit order. */
 function compareKeyBytes(u: Uint8Array, t: Tape, x: number, y: number): number {
@@ -191,16 +110,6 @@ function sortByDecodedNames(c: Cursor, t: Tape, base: number, count: number, at:
   }
   checkIndexKeyOrder(entries.map((e) => e.name), at);
   return moved;
-}
-
-/** Moves the ids of a closing container from the open stack to the list; returns where they start. */
-function closeContainer(t: Tape, base: number): number {
-  const first = t.listed;
-  const count = t.sp - base;
-  for (let i = 0; i < count; i++) t.list[first + i] = t.stack[base + i]!;
-  t.listed += count;
-  t.sp = base;
-  return first;
 }
 
 function objectValue(c: Cursor, t: Tape): number {
@@ -385,97 +294,6 @@ function value(c: Cursor, t: Tape): number {
 }
 
 /**
- * Output writer. Input and output share one ArrayBuffer (input copy first), so a byte range is
- * moved with one `copyWithin` and no allocation. Consecutive output that is also consecutive in
- * the input, including the `{` `,` `:` between members that stay in input order, grows one pending
- * run and is copied at once: the number of copies follows the number of re-orderings, not tokens.
- */
-interface Writer {
-  readonly u: Uint8Array;
-  readonly work: Uint8Array;
-  /** Next output byte, as an index into work. */
-  pos: number;
-  runStart: number;
-  runEnd: number;
-}
-
-let sharedWork: Uint8Array | undefined;
-
-/** Input copy + output, reused for bodies up to SCRATCH_LIMIT (allocation dominated otherwise). */
-function workBuffer(size: number): Uint8Array {
-  if (size > 2 * SCRATCH_LIMIT) return new Uint8Array(size);
-  if (sharedWork === undefined || sharedWork.length < size) sharedWork = new Uint8Array(Math.max(size, 16 * 1024));
-  return sharedWork;
-}
-
-function flush(w: Writer): void {
-  const n = w.runEnd - w.runStart;
-  if (n === 0) return;
-  const work = w.work;
-  if (n <= 12) {
-    let p = w.pos;
-    for (let k = w.runStart; k < w.runEnd; k++) work[p++] = work[k]!;
-  } else {
-    work.copyWithin(w.pos, w.runStart, w.runEnd);
-  }
-  w.pos += n;
-  w.runStart = w.runEnd;
-}
-
-function putRange(w: Writer, s: number, e: number): void {
-  if (s !== w.runEnd) {
-    flush(w);
-    w.runStart = s;
-  }
-  w.runEnd = e;
-}
-
-function putByte(w: Writer, ch: number): void {
-  // Any input byte equal to ch is a valid source, so the run may grow over it.
-  if (w.u[w.runEnd] === ch) {
-    w.runEnd++;
-    return;
-  }
-  flush(w);
-  w.work[w.pos++] = ch;
-}
-
-function putText(w: Writer, text: string): void {
-  flush(w);
-  const work = w.work;
-  let p = w.pos;
-  for (let k = 0; k < text.length; k++) work[p++] = text.charCodeAt(k);
-  w.pos = p;
-}
-
-function emit(w: Writer, t: Tape, id: number): void {
-  const kind = t.kind[id]!;
-  if (kind === VERBATIM) return putRange(w, t.a[id]!, t.b[id]!);
-  if (kind === SIDE) return putText(w, t.side[t.a[id]!]!);
-  const first = t.a[id]!;
-  const count = t.b[id]!;
-  if (kind === ARRAY) {
-    putByte(w, 0x5b);
-    for (let i = 0; i < count; i++) {
-      if (i > 0) putByte(w, 0x2c);
-      emit(w, t, t.list[first + i]!);
-    }
-    return putByte(w, 0x5d);
-  }
-  putByte(w, 0x7b);
-  for (let i = 0; i < count; i++) {
-    if (i > 0) putByte(w, 0x2c);
-    const m = t.list[first + i]!;
-    const ks = t.keySide[m]!;
-    if (ks >= 0) putText(w, t.side[ks]!);
-    else putRange(w, t.keyStart[m]!, t.keyEnd[m]!);
-    putByte(w, 0x3a);
-    emit(w, t, t.value[m]!);
-  }
-  putByte(w, 0x7d);
-}
-
-/**
  * The canonical bytes to sign and send: compact, keys sorted recursively. May return `body`
  * itself when it already is canonical. Throws `SidecarError('UNSIGNABLE_BODY', reason, detail)`
  * for anything no validator could verify. The top-level value must be an object or array: SDK body
@@ -498,57 +316,6 @@ export function canonicalizeJson(body: Uint8Array): Buffer {
   if (c.i !== b.length) throw syntaxError(c, 'end of body');
   if (first !== 0x7b && first !== 0x5b) throw unsignable('not_object', 'the body is a JSON scalar; FSPIOP bodies are JSON objects');
   if (t.kind[root] === VERBATIM && t.a[root] === 0 && t.b[root] === b.length) return b;
-  const outLength = t.len[root]!;
-  const work = workBuffer(b.length + outLength);
-  work.set(c.u, 0);
-  const w: Writer = { u: c.u, work, pos: b.length, runStart: 0, runEnd: 0 };
-  emit(w, t, root);
-  flush(w);
-  if (w.pos !== b.length + outLength) throw new Error(`canonicalizeJson: wrote ${w.pos - b.length} of ${outLength} bytes`);
-  const out = Buffer.allocUnsafe(outLength);
-  out.set(work.subarray(b.length, w.pos), 0);
-  return out;
+  return writeCanonical(c.u, t, root);
 }
 
-function sortedInto(v: unknown, depth: number): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'string':
-      return JSON.stringify(v);
-    case 'number':
-      return Number.isFinite(v) ? String(v) : 'null';
-    case 'boolean':
-      return v ? 'true' : 'false';
-    case 'object': {
-      if (depth > 512) throw new RangeError('nesting too deep to re-serialise');
-      if (Array.isArray(v)) {
-        let out = '[';
-        for (let i = 0; i < v.length; i++) {
-          if (i > 0) out += ',';
-          out += sortedInto(v[i], depth + 1);
-        }
-        return `${out}]`;
-      }
-      const o = v as Record<string, unknown>;
-      const keys = Object.keys(o).sort();
-      let out = '{';
-      for (let i = 0; i < keys.length; i++) {
-        if (i > 0) out += ',';
-        const k = keys[i]!;
-        out += `${JSON.stringify(k)}:${sortedInto(o[k], depth + 1)}`;
-      }
-      return `${out}}`;
-    }
-    default:
-      return 'null';
-  }
-}
-
-/**
- * `safe-stable-stringify` of a `JSON.parse` result, which SDK ≥ 19.18.9 signs and validates:
- * names sorted by UTF-16 code units, `JSON.stringify` string escaping, non-finite numbers as null.
- * Throws RangeError beyond 512 levels of nesting.
- */
-export function stringifySorted(value: unknown): string {
-  return sortedInto(value, 0);
-}

@@ -10,7 +10,8 @@ export {
   type KeyKind,
   type SigningAlgorithm,
 } from './algorithms.js';
-export { canonicalizeJson, stringifySorted, MAX_JSON_DEPTH, type UnsignableReason } from './canonical.js';
+export { canonicalizeJson, MAX_JSON_DEPTH, type UnsignableReason } from './canonical.js';
+export { stringifySorted } from './reserialise.js';
 export { checkSignedHeaders, type DestinationPolicy, type HeaderCheckReason } from './header-checks.js';
 export {
   buildPeerKeySet,

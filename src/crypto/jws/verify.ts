@@ -19,7 +19,7 @@
 import { verify as cryptoVerify } from 'node:crypto';
 import type { ErrorCode } from '../../shared/errors.js';
 import { ALGORITHMS, DEFAULT_ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
-import { stringifySorted } from './canonical.js';
+import { stringifySorted } from './reserialise.js';
 import { checkSignedHeaders, quote, type DestinationPolicy, type HeaderCheckReason } from './header-checks.js';
 import type { PeerKeySet } from './key-store.js';
 import type { PeerKey } from './peer-key.js';
