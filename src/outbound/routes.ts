@@ -1,13 +1,16 @@
 /**
  * The route table: which hub base URL serves which FSPIOP resource, like the sdk-scheme-adapter's
  * per-service endpoints (PEER_ENDPOINT, ALS_ENDPOINT, QUOTES_ENDPOINT, ...). Compiled once per
- * snapshot; the hot path does one Map lookup on the first path segment.
+ * snapshot; the hot path does one Map lookup on the request's FSPIOP resource, found the way the JWS
+ * engine finds it for FSPIOP-URI (the left-most resource segment), so a core that prefixes its paths
+ * (`/fspiop/quotes`) is still routed by resource.
  *
  * The request path sent to the hub is the route's base path followed by the core's path and query,
  * unchanged. FSPIOP-URI stays service-relative (the JWS engine derives it from the core's path), so
  * a gateway base path such as `/als` never enters the signature (fspiop-jws.md trap T4).
  */
 import { HUB_RESOURCES, type HubResource } from '../config/schema.js';
+import { fspiopResource, type FspiopResource } from '../crypto/jws/resource.js';
 
 /** One hub origin: a connection pool is built per distinct upstream. */
 export interface UpstreamSpec {
@@ -111,8 +114,8 @@ export interface Target {
   readonly path: string;
   /** '' or '?...' exactly as received. */
   readonly query: string;
-  /** First path segment (`transfers` for `/transfers/abc`), '' for `/`. */
-  readonly segment: string;
+  /** The FSPIOP resource addressed (`transfers` for `/transfers/abc`), undefined for none. */
+  readonly resource: FspiopResource | undefined;
 }
 
 /** Any `.`/`..` segment, literal or percent-encoded: a hub gateway normalising it could escape the route's base path. */
@@ -140,14 +143,12 @@ export function parseTarget(rawUrl: string | undefined): Target | { refused: 'ba
   const path = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
   const query = q === -1 ? '' : pathAndQuery.slice(q);
   if (DOT_SEGMENT.test(path)) return { refused: 'dot_segment' };
-  const slash = path.indexOf('/', 1);
-  const segment = slash === -1 ? path.slice(1) : path.slice(1, slash);
-  return { path, query, segment };
+  return { path, query, resource: fspiopResource(path) };
 }
 
-/** The route for a first path segment: its own route, else the default, else none. */
-export function resolveRoute(table: RouteTable, segment: string): Route | undefined {
-  return table.byResource.get(segment) ?? table.fallback;
+/** The route for a resource: its own route, else the default, else none. */
+export function resolveRoute(table: RouteTable, resource: string | undefined): Route | undefined {
+  return (resource === undefined ? undefined : table.byResource.get(resource)) ?? table.fallback;
 }
 
 /** The path sent to the hub: base path + the core's path + query. */

@@ -1,8 +1,8 @@
 /**
  * Certificates and keys for the outbound tests, made by our own PKI toolkit and cached per test
- * process: a hub CA (signs the hub's server certificate and our client certificates), a second
- * client certificate for rotation, a foreign CA (a hub impostor), and JWS key pairs (RSA-2048 and
- * P-256) for the identities we sign as.
+ * process: a hub CA (signs the hub's server certificate and our client certificate) and JWS key
+ * pairs (RSA-2048 and P-256) for the identities we sign as; on demand, rotation material (second
+ * client certificate, second hub CA, second signing key) and a foreign CA (a hub impostor).
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createCa, createClientCert, createServerCert, type CaMaterial, type IssuedCert } from '../../src/crypto/pki/certificate.js';
@@ -19,42 +19,59 @@ export interface OutboundPki {
   readonly hubServer: IssuedCert;
   /** Our client certificate, issued by the hub CA. */
   readonly client: IssuedCert;
-  /** A second client certificate from the same CA (rotation). */
+  /** JWS keys: RSA-2048 for dfspId, P-256 for an extra identity. */
+  readonly jwsRsa: JwsPair;
+  readonly jwsEc: JwsPair;
+}
+
+/** Material only the rotation and impostor tests need (made on demand, not for every file). */
+export interface RotationPki {
+  /** A second client certificate from the hub CA. */
   readonly client2: IssuedCert;
   /** A second hub CA and a server certificate from it (CA bundle rotation). */
   readonly hubCa2: CaMaterial;
   readonly hubServer2: IssuedCert;
+  /** A rotated RSA signing key. */
+  readonly jwsRsa2: JwsPair;
+}
+
+export interface ForeignPki {
   /** A CA we do not trust, and a server certificate from it (a hub impostor). */
   readonly foreignCa: CaMaterial;
   readonly foreignServer: IssuedCert;
-  /** JWS keys: RSA-2048 for dfspId and a rotated one, P-256 for an extra identity. */
-  readonly jwsRsa: JwsPair;
-  readonly jwsRsa2: JwsPair;
-  readonly jwsEc: JwsPair;
 }
 
-let cached: Promise<OutboundPki> | undefined;
+let base: Promise<OutboundPki> | undefined;
+let rotation: Promise<RotationPki> | undefined;
+let foreign: Promise<ForeignPki> | undefined;
+
+const server = (ca: CaMaterial) => createServerCert({ ca, cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'], days: 1 });
 
 export function outboundPki(): Promise<OutboundPki> {
-  cached ??= make();
-  return cached;
+  base ??= (async () => {
+    const hubCa = await createCa({ cn: 'Test Hub CA', o: 'Hub', c: 'ZZ', days: 2 });
+    const [hubServer, client] = await Promise.all([server(hubCa), createClientCert({ ca: hubCa, cn: 'dfspa', days: 1 })]);
+    return { hubCa, hubServer, client, jwsRsa: rsa(), jwsEc: ec() };
+  })();
+  return base;
 }
 
-async function make(): Promise<OutboundPki> {
-  const [hubCa, hubCa2, foreignCa] = await Promise.all([
-    createCa({ cn: 'Test Hub CA', o: 'Hub', c: 'ZZ', days: 2 }),
-    createCa({ cn: 'Test Hub CA 2', o: 'Hub', c: 'ZZ', days: 2 }),
-    createCa({ cn: 'Impostor CA', o: 'Nobody', c: 'ZZ', days: 2 }),
-  ]);
-  const server = (ca: CaMaterial) => createServerCert({ ca, cn: 'localhost', dns: ['localhost'], ip: ['127.0.0.1'], days: 1 });
-  const [hubServer, hubServer2, foreignServer, client, client2] = await Promise.all([
-    server(hubCa),
-    server(hubCa2),
-    server(foreignCa),
-    createClientCert({ ca: hubCa, cn: 'dfspa', days: 1 }),
-    createClientCert({ ca: hubCa, cn: 'dfspa-rotated', days: 1 }),
-  ]);
-  return { hubCa, hubServer, client, client2, hubCa2, hubServer2, foreignCa, foreignServer, jwsRsa: rsa(), jwsRsa2: rsa(), jwsEc: ec() };
+export function rotationPki(): Promise<RotationPki> {
+  rotation ??= (async () => {
+    const { hubCa } = await outboundPki();
+    const hubCa2 = await createCa({ cn: 'Test Hub CA 2', o: 'Hub', c: 'ZZ', days: 2 });
+    const [hubServer2, client2] = await Promise.all([server(hubCa2), createClientCert({ ca: hubCa, cn: 'dfspa-rotated', days: 1 })]);
+    return { client2, hubCa2, hubServer2, jwsRsa2: rsa() };
+  })();
+  return rotation;
+}
+
+export function foreignPki(): Promise<ForeignPki> {
+  foreign ??= (async () => {
+    const foreignCa = await createCa({ cn: 'Impostor CA', o: 'Nobody', c: 'ZZ', days: 2 });
+    return { foreignCa, foreignServer: await server(foreignCa) };
+  })();
+  return foreign;
 }
 
 function rsa(): JwsPair {

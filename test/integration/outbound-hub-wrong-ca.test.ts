@@ -5,16 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboundHub, type OutboundHub } from '../helpers/outbound-hub.js';
-import { outboundPki } from '../helpers/outbound-pki.js';
+import { foreignPki, outboundPki } from '../helpers/outbound-pki.js';
 import { quoteBody, startOutboundSidecar, type OutboundSidecar } from '../helpers/outbound-sidecar.js';
 
 let impostor: OutboundHub;
 let sidecar: OutboundSidecar;
 
 beforeAll(async () => {
-  const pki = await outboundPki();
+  const [pki, foreign] = await Promise.all([outboundPki(), foreignPki()]);
   // It would even accept our client certificate: the point is that we must not talk to it.
-  impostor = await startOutboundHub({ cert: pki.foreignServer, clientCaPem: pki.hubCa.certPem, keys: { dfspa: pki.jwsRsa.publicPem } });
+  impostor = await startOutboundHub({ cert: foreign.foreignServer, clientCaPem: pki.hubCa.certPem, keys: { dfspa: pki.jwsRsa.publicPem } });
   sidecar = await startOutboundSidecar({ pki, hub: impostor.url });
 });
 afterAll(async () => {

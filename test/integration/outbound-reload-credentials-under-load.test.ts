@@ -7,17 +7,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboundHub, type OutboundHub } from '../helpers/outbound-hub.js';
-import { outboundPki, type OutboundPki } from '../helpers/outbound-pki.js';
+import { outboundPki, rotationPki, type OutboundPki, type RotationPki } from '../helpers/outbound-pki.js';
 import { oauthFor, quoteBody, startOutboundSidecar, total, waitFor, type OutboundSidecar } from '../helpers/outbound-sidecar.js';
 import { startTokenServer, type TokenServer } from '../helpers/outbound-token-server.js';
 
 let pki: OutboundPki;
+let next: RotationPki;
 let hub: OutboundHub;
 let tokens: TokenServer;
 let sidecar: OutboundSidecar;
 
 beforeAll(async () => {
-  pki = await outboundPki();
+  [pki, next] = await Promise.all([outboundPki(), rotationPki()]);
   // The hub accepts client certificates from the hub CA; its own certificate changes CA mid-test.
   hub = await startOutboundHub({ cert: pki.hubServer, clientCaPem: pki.hubCa.certPem, keys: { dfspa: pki.jwsRsa.publicPem } });
   tokens = await startTokenServer({ cert: pki.hubServer, clientKey: 'dfspa-client', clientSecret: 'secret-A', expiresIn: 300 });
@@ -68,8 +69,8 @@ describe('reload under load', () => {
       await load.more(30);
 
       // 1. Client certificate.
-      const cert2 = sidecar.write('client2.pem', pki.client2.chainPem);
-      const key2 = sidecar.write('client2.key', pki.client2.keyPem);
+      const cert2 = sidecar.write('client2.pem', next.client2.chainPem);
+      const key2 = sidecar.write('client2.key', next.client2.keyPem);
       await sidecar.reload((raw) => {
         raw.outbound.tls.certFile = cert2;
         raw.outbound.tls.keyFile = key2;
@@ -79,8 +80,8 @@ describe('reload under load', () => {
       expect(hub.requests.slice(afterCert + 12).every((r) => r.clientCn === 'dfspa-rotated')).toBe(true);
 
       // 2. Signing key (the hub accepts both during the rotation, as a peer with overlapping keys would).
-      hub.setKeys([{ dfspa: pki.jwsRsa.publicPem }, { dfspa: pki.jwsRsa2.publicPem }]);
-      const jws2 = sidecar.write('dfspa-2.key.pem', pki.jwsRsa2.privatePem);
+      hub.setKeys([{ dfspa: pki.jwsRsa.publicPem }, { dfspa: next.jwsRsa2.publicPem }]);
+      const jws2 = sidecar.write('dfspa-2.key.pem', next.jwsRsa2.privatePem);
       await sidecar.reload((raw) => {
         raw.jws.signingKeyFile = jws2;
       });
@@ -90,13 +91,13 @@ describe('reload under load', () => {
 
       // 3. Hub CA bundle: trust old + new, the hub (and its token endpoint) move to certificates from
       //    the new CA, then trust only the new one.
-      const ca2 = sidecar.write('hub-ca-2.pem', pki.hubCa2.certPem);
+      const ca2 = sidecar.write('hub-ca-2.pem', next.hubCa2.certPem);
       await sidecar.reload((raw) => {
         raw.outbound.tls.caFiles = [raw.outbound.tls.caFiles[0], ca2];
       });
       await load.more(20);
-      hub.server.setSecureContext({ cert: pki.hubServer2.chainPem, key: pki.hubServer2.keyPem, ca: pki.hubCa.certPem });
-      tokens.server.setSecureContext({ cert: pki.hubServer2.chainPem, key: pki.hubServer2.keyPem }); // the hub's token gateway too
+      hub.server.setSecureContext({ cert: next.hubServer2.chainPem, key: next.hubServer2.keyPem, ca: pki.hubCa.certPem });
+      tokens.server.setSecureContext({ cert: next.hubServer2.chainPem, key: next.hubServer2.keyPem }); // the hub's token gateway too
       await sidecar.reload((raw) => {
         raw.outbound.tls.caFiles = [ca2];
       });

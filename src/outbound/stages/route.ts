@@ -1,6 +1,6 @@
 /**
- * route: which hub upstream serves this request, decided from the first path segment before any
- * other work (an unknown resource costs no body read and no signature).
+ * route: which hub upstream serves this request, decided from its FSPIOP resource before any other
+ * work (an unroutable request costs no body read and no signature).
  */
 import { SidecarError } from '../../shared/errors.js';
 import type { Stage } from '../../shared/pipeline.js';
@@ -14,9 +14,9 @@ export const routeStage: Stage<OutboundExchange> = {
     const target = parseTarget(x.req.url);
     if ('refused' in target) throw new SidecarError('NO_ROUTE', target.refused, `request target '${String(x.req.url).slice(0, 200)}'`);
     x.target = target;
-    x.resource = resourceLabel(target.segment);
-    const route = resolveRoute(x.gen.runtime.routes, target.segment);
-    if (!route) throw new SidecarError('NO_ROUTE', 'no_route', `no outbound.hub.routes.${target.segment || '(root)'} and no outbound.hub.default`);
+    x.resource = resourceLabel(target.resource);
+    const route = resolveRoute(x.gen.runtime.routes, target.resource);
+    if (!route) throw new SidecarError('NO_ROUTE', 'no_route', `no outbound.hub.routes.${target.resource ?? '(no FSPIOP resource in the path)'} and no outbound.hub.default`);
     x.route = route;
   },
 };

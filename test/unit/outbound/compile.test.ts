@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileSnapshot } from '../../../src/config/compile.js';
 import { configSchema } from '../../../src/config/schema.js';
-import { outboundPki, type OutboundPki } from '../../helpers/outbound-pki.js';
+import { outboundPki, rotationPki, type OutboundPki } from '../../helpers/outbound-pki.js';
 
 let pki: OutboundPki;
 let dir: string;
@@ -66,11 +66,12 @@ describe('compileOutbound', () => {
   });
 
   it('reports every problem with its key', async () => {
+    const other = (await rotationPki()).client2.keyPem;
     const c = await compileSnapshot(
       raw((r) => {
         r.jws.signingKeyFile = file('not-a-key.pem', pki.jwsRsa.publicPem); // a public key
         r.jws.identities[0].signingKeyFile = join(dir, 'missing.pem');
-        r.outbound.tls.keyFile = file('other.key', pki.client2.keyPem); // belongs to another certificate
+        r.outbound.tls.keyFile = file('other.key', other); // belongs to another certificate
         r.outbound.tls.caFiles = [file('garbage.pem', 'hello')];
         r.outbound.hub.routes.transfers = 'http://plain.example';
       }),

@@ -63,18 +63,29 @@ describe('parseTarget / hubPath', () => {
   it('prefixes the base path and keeps path and query unchanged', () => {
     const { table } = compileRoutes({ default: 'https://hub.example/api/v1/' }, { requireTls: true });
     const t = target('/parties/MSISDN/123?currency=USD');
-    expect(t.segment).toBe('parties');
-    expect(hubPath(resolveRoute(table, t.segment)!, t)).toBe('/api/v1/parties/MSISDN/123?currency=USD');
+    expect(t.resource).toBe('parties');
+    expect(hubPath(resolveRoute(table, t.resource)!, t)).toBe('/api/v1/parties/MSISDN/123?currency=USD');
   });
 
   it('reduces an absolute-form target to its path', () => {
-    expect(target('http://127.0.0.1:4001/transfers/abc?x=1')).toEqual({ path: '/transfers/abc', query: '?x=1', segment: 'transfers' });
+    expect(target('http://127.0.0.1:4001/transfers/abc?x=1')).toEqual({ path: '/transfers/abc', query: '?x=1', resource: 'transfers' });
   });
 
-  it('takes the first segment as the resource', () => {
-    expect(target('/transfers').segment).toBe('transfers');
-    expect(target('/').segment).toBe('');
-    expect(target('/bulkQuotes/1/error').segment).toBe('bulkQuotes');
+  it('finds the FSPIOP resource as the JWS engine does (left-most resource segment)', () => {
+    expect(target('/transfers').resource).toBe('transfers');
+    expect(target('/').resource).toBeUndefined();
+    expect(target('/bulkQuotes/1/error').resource).toBe('bulkQuotes');
+    expect(target('/fspiop/quotes/1').resource).toBe('quotes');
+    expect(target('/parties/MSISDN/quotes').resource).toBe('parties');
+  });
+
+  it('routes a prefixed path by its resource and keeps the prefix in the hub path', () => {
+    const { table } = compileRoutes({ default: 'https://hub.example', routes: { quotes: 'https://q.example/q' } }, { requireTls: true });
+    const t = target('/fspiop/quotes/1');
+    const route = resolveRoute(table, t.resource)!;
+    expect(route.upstream.origin).toBe('https://q.example');
+    expect(hubPath(route, t)).toBe('/q/fspiop/quotes/1');
+    expect(resolveRoute(table, undefined)?.key).toBe('outbound.hub.default');
   });
 
   it('refuses dot segments (literal or encoded) that could climb out of a base path, and junk targets', () => {

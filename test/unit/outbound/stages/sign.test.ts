@@ -34,7 +34,7 @@ async function exchange(opts: { method: string; url: string; headers?: IncomingH
     method: opts.method,
     resource: 'quotes',
     target,
-    route: resolveRoute(table, target.segment),
+    route: resolveRoute(table, target.resource),
     identity: { fspId: 'dfspa', key },
     body: opts.body === undefined ? undefined : Buffer.from(opts.body),
     token: 'tok-1',
