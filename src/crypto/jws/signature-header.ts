@@ -6,7 +6,7 @@
  * skips invalid characters and ignores the unused low bits of the last character, so a signature
  * string must be canonical base64url (it must re-encode to itself). The protectedHeader string is
  * part of the signing input verbatim (trap T19), so any change to it already breaks the signature;
- * it only has to be well-formed.
+ * it only has to decode to a JSON object.
  */
 
 /** Spec limits (Signature_v1.1 Table 1): protectedHeader 1..32768, signature 1..512 characters. */
@@ -103,13 +103,11 @@ const MEMBERS = [
  * does for the SDK's truthiness checks.
  */
 export function decodeProtectedHeader(protectedHeader: string): ProtectedHeader | string {
-  const bytes = Buffer.from(protectedHeader, 'base64url');
-  // It is signed verbatim, so leniency here could not change what was signed; canonical form is
-  // still required so that the decoded JSON is unambiguously what those characters say.
-  if (bytes.toString('base64url') !== protectedHeader) return 'protectedHeader is not canonical unpadded base64url';
+  // No canonical-form check here, unlike the signature: the string itself is the signing input
+  // (trap T19), so the signer vouches for exactly these characters and any change breaks it.
   let doc: unknown;
   try {
-    doc = JSON.parse(bytes.toString('utf8'));
+    doc = JSON.parse(Buffer.from(protectedHeader, 'base64url').toString('utf8'));
   } catch {
     return 'protected header is not base64url-encoded JSON';
   }

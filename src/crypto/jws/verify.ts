@@ -283,7 +283,9 @@ export function verifyRequest(input: VerifyInput, keySet: PeerKeySet, policy: Ve
     if (!policy.enabled) return { ok: true, verified: false, exemption: 'disabled' };
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return { ok: true, verified: false, exemption: 'get' };
     if (method === 'DELETE') return { ok: true, verified: false, exemption: 'delete' };
-    const resource = fspiopResource(typeof input.path === 'string' ? input.path : '');
+    // Only /ping (any method) and PUT /parties have policies of their own.
+    const path = typeof input.path === 'string' ? input.path : '';
+    const resource = method === 'PUT' || path.includes('/ping') ? fspiopResource(path) : undefined;
     if (resource === 'ping' && policy.ping === 'skip') return { ok: true, verified: false, exemption: 'ping' };
     const putParties = method === 'PUT' && resource === 'parties';
     if (putParties && policy.putParties === 'never') return { ok: true, verified: false, exemption: 'put-parties' };
