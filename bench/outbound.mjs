@@ -40,6 +40,10 @@ if (!existsSync(join(dist, 'cli.js')) || !existsSync(join(dist, 'outbound', 'gat
   process.exit(2);
 }
 const { createCa, createServerCert, createClientCert } = await import(join(dist, 'crypto/pki/certificate.js'));
+const { loadSigningKey, signRequest } = await import(join(dist, 'crypto/jws/index.js'));
+const { createWorkerSigner } = await import(join(dist, 'outbound/sign-pool.js'));
+const { createInlineSigner } = await import(join(dist, 'outbound/signer.js'));
+const { createSilentLogger } = await import(join(dist, 'shared/log.js'));
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -296,6 +300,57 @@ function rawSignRate(key, alg, ms = 2_000) {
   return { perSec: Math.round(n / s), usPerOp: Math.round((s / n) * 1e6) };
 }
 
+/** The JWS engine's whole signRequest (canonical body, headers, signature) on the bench body. */
+function engineSignRate(pem, ms = 2_000) {
+  const key = loadSigningKey(pem);
+  const input = { method: 'POST', path: '/quotes', headers: { 'fspiop-destination': 'dfspz' }, body: Buffer.from(body), source: 'dfspa', key };
+  for (let i = 0; i < 200; i++) signRequest(input);
+  let n = 0;
+  const t0 = process.hrtime.bigint();
+  const end = t0 + BigInt(ms) * 1_000_000n;
+  while (process.hrtime.bigint() < end) {
+    for (let i = 0; i < 50; i++) signRequest(input);
+    n += 50;
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { perSec: Math.round(n / s), usPerOp: Math.round((s / n) * 1e6) };
+}
+
+/**
+ * The signing path alone, in this process with nothing else running: the event-loop signer, and
+ * the worker pool with 1 and 2 threads (16 jobs in flight). Shows what the pool can scale to when
+ * cores are free, apart from the load generator and the hub sharing this box's two cores.
+ */
+async function poolScaling(pem, ms = 1_500) {
+  const key = loadSigningKey(pem);
+  const job = { method: 'POST', path: '/quotes', headers: { 'fspiop-destination': 'dfspz' }, body: Buffer.from(body), source: 'dfspa', key, signPutParties: true };
+  const run = async (signer, inflight) => {
+    const until = Date.now() + ms;
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    let n = 0;
+    await Promise.all(
+      Array.from({ length: inflight }, async () => {
+        while (Date.now() < until) {
+          await signer.sign(job);
+          n++;
+        }
+      }),
+    );
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    const c = process.cpuUsage(c0);
+    return { perSec: Math.round(n / s), cpuUsPerOp: Math.round((c.user + c.system) / n) };
+  };
+  const inline = createInlineSigner();
+  const w1 = createWorkerSigner({ threads: 1, log: createSilentLogger() });
+  const w2 = createWorkerSigner({ threads: 2, log: createSilentLogger() });
+  await run(w1, 16);
+  await run(w2, 16);
+  const out = { eventLoop: await run(inline, 1), workers1: await run(w1, 16), workers2: await run(w2, 16) };
+  await Promise.all([w1.close(), w2.close()]);
+  return { ...out, scaling: +(out.workers2.perSec / out.workers1.perSec).toFixed(2) };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Run: every target is started once, then measured in alternating rounds (the box is shared and
 // noisy: alternating spreads the noise over all targets), and the median round is reported.
@@ -314,7 +369,11 @@ const want = (id) => !ONLY || ONLY.has(id);
 
 process.stderr.write(`outbound bench: ${bodyBytes} B bodies, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${SECONDS} s per scenario (+${WARMUP} s warm-up), load average ${results.machine.loadavgBefore}\n`);
 results.floor = { rs256: rawSignRate(createPrivateKey(readFileSync(files.rsaKey)), 'RS256'), es256: rawSignRate(createPrivateKey(readFileSync(files.ecKey)), 'ES256') };
+results.engine = { rs256: engineSignRate(readFileSync(files.rsaKey)), es256: engineSignRate(readFileSync(files.ecKey)) };
 process.stderr.write(`  floor: raw crypto.sign RS256 ${results.floor.rs256.perSec}/s (${results.floor.rs256.usPerOp} µs), ES256 ${results.floor.es256.perSec}/s (${results.floor.es256.usPerOp} µs)\n`);
+process.stderr.write(`  engine signRequest: RS256 ${results.engine.rs256.usPerOp} µs, ES256 ${results.engine.es256.usPerOp} µs\n`);
+results.pool = await poolScaling(readFileSync(files.rsaKey));
+process.stderr.write(`  signing pool alone (RS256): event loop ${results.pool.eventLoop.perSec}/s, 1 worker ${results.pool.workers1.perSec}/s, 2 workers ${results.pool.workers2.perSec}/s (${results.pool.scaling}×)\n`);
 
 const scenarios = [
   { id: 'naive', label: 'naive sign+forward script (RS256, event loop)', start: () => startNaive('naive') },
@@ -399,6 +458,8 @@ const fmt = (x, d = 2) => (x === null || x === undefined ? 'n/a' : typeof x === 
 const table = [
   `Machine: ${results.machine.cpus} × ${results.machine.model}, Node ${results.machine.node}; load average ${results.machine.loadavgBefore} before, ${results.machine.loadavgAfter} after (other work on the box inflates every figure).`,
   `Floor (same run): raw node:crypto sign on a KeyObject, one thread: RS256 ${results.floor.rs256.perSec}/s = ${floorUs} µs; ES256 ${results.floor.es256.perSec}/s = ${results.floor.es256.usPerOp} µs.`,
+  `JWS engine signRequest on the bench body (canonical JSON + headers + signature): RS256 ${results.engine.rs256.usPerOp} µs, ES256 ${results.engine.es256.usPerOp} µs.`,
+  `Signing path alone, RS256, in-process: event loop ${results.pool.eventLoop.perSec}/s (${results.pool.eventLoop.cpuUsPerOp} µs CPU/op); worker pool 1 thread ${results.pool.workers1.perSec}/s (${results.pool.workers1.cpuUsPerOp} µs CPU/op), 2 threads ${results.pool.workers2.perSec}/s (${results.pool.workers2.cpuUsPerOp} µs CPU/op): ${results.pool.scaling}× from 1 to 2 threads.`,
   '',
   `| scenario (${bodyBytes} B POST /quotes, ${CONNECTIONS} conns; median of ${ROUNDS} alternating ${SECONDS} s rounds) | req/s [rounds] | p50 ms | p99 ms | sidecar CPU | sidecar CPU µs/req [rounds] | req/s per core | hub CPU µs/req | errors/non-2xx |`,
   '|---|---|---|---|---|---|---|---|---|',
