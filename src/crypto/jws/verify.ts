@@ -225,7 +225,13 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
   if (alg === undefined) return fail('alg_not_allowed', 'protected header has no alg');
   if (!policy.allowed.has(alg) || !isJwsAlgorithm(alg)) return fail('alg_not_allowed', `alg ${quote(alg)} is not allowed (allowed: ${policy.algorithms.join(', ')})`);
   const kind = ALGORITHMS[alg].kind;
-  const keys = candidates.every((k) => k.kind === kind) ? candidates : candidates.filter((k) => k.kind === kind);
+  let keys = candidates;
+  for (const k of candidates) {
+    if (k.kind !== kind) {
+      keys = candidates.filter((c) => c.kind === kind);
+      break;
+    }
+  }
   if (keys.length === 0) return fail('no_key_for_alg', `alg ${alg} but the keys for ${quote(source)} are ${candidates[0]!.kind.toUpperCase()}`);
 
   const dateHeader = header(h, 'date');
