@@ -11,6 +11,7 @@
  *     tls: { ca, cert, key, servername },       // PEM strings/Buffers; omit for plain HTTP
  *     request: (i) => ({ method: 'POST', path: '/quotes', headers: {...}, body }),
  *     expectStatus: 200,
+ *     dispatcher: pool,                         // optional: reuse open connections (see createLoadPool)
  *   });
  *   // r = { requests, ok, unexpected, errors, firstError, rps, latencyMs: { p50, p90, p99, max, mean }, elapsedMs, cpuUs }
  *
@@ -20,12 +21,27 @@
  *
  * The client's TLS context is built once (a context per connection costs ~2 ms of CPU) and the
  * requests go through undici's dispatch API with a minimal handler, so the generator spends as
- * little of the shared CPU as it can.
+ * little of the shared CPU as it can. To measure a server's steady state, warm up and measure on
+ * the same pool (`createLoadPool` + `dispatcher`): a new pool means new TLS handshakes, which
+ * cost the server 1–3 ms of CPU each and would be charged to the first requests.
  */
 import { readFileSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
 import { createSecureContext } from 'node:tls';
 import { Pool } from 'undici';
+
+/** A keep-alive pool for `runLoad({ dispatcher })`; the caller closes it. */
+export function createLoadPool(opts) {
+  const url = new URL(opts.url);
+  const connect = opts.tls
+    ? {
+        secureContext: createSecureContext({ ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key }),
+        servername: opts.tls.servername,
+        rejectUnauthorized: opts.tls.rejectUnauthorized ?? true,
+      }
+    : undefined;
+  return new Pool(url.origin, { connections: opts.connections ?? 10, pipelining: 1, keepAliveTimeout: 60_000, connect });
+}
 
 export async function runLoad(opts) {
   const url = new URL(opts.url);
@@ -34,14 +50,7 @@ export async function runLoad(opts) {
   const warmupMs = opts.warmupMs ?? 0;
   const maxRequests = opts.maxRequests ?? Infinity;
   const expectStatus = opts.expectStatus ?? 200;
-  const connect = opts.tls
-    ? {
-        secureContext: createSecureContext({ ca: opts.tls.ca, cert: opts.tls.cert, key: opts.tls.key }),
-        servername: opts.tls.servername,
-        rejectUnauthorized: opts.tls.rejectUnauthorized ?? true,
-      }
-    : undefined;
-  const pool = new Pool(url.origin, { connections, pipelining: 1, keepAliveTimeout: 60_000, connect });
+  const pool = opts.dispatcher ?? createLoadPool({ url: opts.url, connections, tls: opts.tls });
   const histogram = createHistogram({ lowest: 1, highest: 60_000_000_000, figures: 3 });
   const stats = { requests: 0, ok: 0, unexpected: 0, errors: 0, firstError: undefined, statuses: {} };
   let recording = warmupMs === 0;
@@ -104,7 +113,7 @@ export async function runLoad(opts) {
   await Promise.all(Array.from({ length: connections }, loop));
   const elapsedMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  await pool.close();
+  if (!opts.dispatcher) await pool.close();
   const ms = (ns) => Math.round((ns / 1e6) * 1000) / 1000;
   return {
     ...stats,

@@ -14,14 +14,67 @@
  *   put in its PROXY header; never a header the client wrote);
  * - everything else, FSPIOP headers, FSPIOP-Signature and `traceparent`/`tracestate` included,
  *   passes unchanged.
+ *
+ * Hot path: the same few header names arrive on every request, so each name's verdict is cached
+ * by its exact spelling (bounded, so a peer inventing names cannot grow it) instead of
+ * lower-casing every name of every message.
  */
 import { HOP_BY_HOP } from '../shared/headers.js';
 
 export const PEER_CN_HEADER = 'x-dfsp-sidecar-peer-cn';
-export const PEER_FINGERPRINT_HEADER = 'x-dfsp-sidecar-peer-fingerprint';
 export const JWS_HEADER = 'x-dfsp-sidecar-jws';
 const SIDECAR_PREFIX = 'x-dfsp-sidecar-';
 const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-request-id']);
+const MAX_CACHED_NAMES = 512;
+
+const KEEP = 0;
+const DROP = 1;
+const AUTHORIZATION = 2;
+const CONNECTION = 3;
+type Verdict = typeof KEEP | typeof DROP | typeof AUTHORIZATION | typeof CONNECTION;
+
+function cached(cache: Map<string, Verdict>, name: string, decide: (lower: string) => Verdict): Verdict {
+  let v = cache.get(name);
+  if (v === undefined) {
+    v = decide(name.toLowerCase());
+    if (cache.size < MAX_CACHED_NAMES) cache.set(name, v);
+  }
+  return v;
+}
+
+const requestNames = new Map<string, Verdict>();
+const decideRequest = (lower: string): Verdict => {
+  if (lower === 'connection') return CONNECTION;
+  if (lower === 'authorization') return AUTHORIZATION;
+  return HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower.startsWith(SIDECAR_PREFIX) ? DROP : KEEP;
+};
+
+const responseNames = new Map<string, Verdict>();
+const decideResponse = (lower: string): Verdict => {
+  if (lower === 'connection') return CONNECTION;
+  return lower !== 'content-length' && HOP_BY_HOP.has(lower) ? DROP : KEEP;
+};
+
+/**
+ * Names listed in a Connection header that are not hop-by-hop anyway (usually none: the value is
+ * `keep-alive` or `close`).
+ */
+function extraConnectionTokens(value: string, into: Set<string> | undefined): Set<string> | undefined {
+  for (const t of value.split(',')) {
+    const v = t.trim().toLowerCase();
+    if (v && !HOP_BY_HOP.has(v)) (into ??= new Set()).add(v);
+  }
+  return into;
+}
+
+/** Remove the pairs whose name is in `tokens` (the rare Connection-named headers). */
+function withoutTokens(flat: string[], tokens: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < flat.length; i += 2) {
+    if (!tokens.has((flat[i] as string).toLowerCase())) out.push(flat[i] as string, flat[i + 1] as string);
+  }
+  return out;
+}
 
 export interface CoreHeaderOptions {
   readonly forwardAuthorization: boolean;
@@ -31,65 +84,37 @@ export interface CoreHeaderOptions {
   /** `verified` or `exempt:<why>`. */
   readonly jws: string;
   readonly peerCn?: string | undefined;
-  readonly peerFingerprint?: string | undefined;
-}
-
-/** Lower-case tokens of every Connection header in a raw header list. */
-function connectionTokens(raw: readonly string[]): Set<string> | undefined {
-  let tokens: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    if ((raw[i] as string).length !== 10 || (raw[i] as string).toLowerCase() !== 'connection') continue;
-    tokens ??= new Set();
-    for (const t of (raw[i + 1] as string).split(',')) {
-      const v = t.trim().toLowerCase();
-      if (v) tokens.add(v);
-    }
-  }
-  return tokens;
 }
 
 export function coreRequestHeaders(raw: readonly string[], opts: CoreHeaderOptions): string[] {
-  const tokens = connectionTokens(raw);
-  const out: string[] = [];
+  let out: string[] = [];
+  let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower.startsWith(SIDECAR_PREFIX)) continue;
-    if (lower === 'authorization' && !opts.forwardAuthorization) continue;
-    if (tokens?.has(lower)) continue;
-    out.push(name, raw[i + 1] as string);
+    const v = cached(requestNames, name, decideRequest);
+    if (v === KEEP || (v === AUTHORIZATION && opts.forwardAuthorization)) out.push(name, raw[i + 1] as string);
+    else if (v === CONNECTION) tokens = extraConnectionTokens(raw[i + 1] as string, tokens);
   }
+  if (tokens !== undefined) out = withoutTokens(out, tokens);
   out.push('x-forwarded-for', opts.clientAddress, 'x-forwarded-proto', opts.proto, 'x-request-id', opts.requestId, JWS_HEADER, opts.jws);
   if (opts.peerCn !== undefined) out.push(PEER_CN_HEADER, opts.peerCn);
-  if (opts.peerFingerprint !== undefined) out.push(PEER_FINGERPRINT_HEADER, opts.peerFingerprint);
   return out;
 }
 
 /**
  * The core's response headers for `res.writeHead`, minus hop-by-hop ones. Content-Length is kept
- * so the body goes back with the core's framing; without it Node chunks the body itself.
+ * so the body goes back with the core's framing; without it Node chunks the body itself. Bytes
+ * are read as latin1, which Node writes back unchanged.
  */
 export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
-  const out: string[] = [];
+  let out: string[] = [];
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = (raw[i] as Buffer).toString('latin1');
-    const lower = name.toLowerCase();
-    if (lower === 'connection') {
-      tokens ??= new Set();
-      for (const t of (raw[i + 1] as Buffer).toString('latin1').split(',')) {
-        const v = t.trim().toLowerCase();
-        if (v) tokens.add(v);
-      }
-      continue;
-    }
-    if (lower !== 'content-length' && HOP_BY_HOP.has(lower)) continue;
-    out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+    const v = cached(responseNames, name, decideResponse);
+    if (v === KEEP) out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+    else if (v === CONNECTION) tokens = extraConnectionTokens((raw[i + 1] as Buffer).toString('latin1'), tokens);
   }
-  if (tokens === undefined) return out;
-  const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) {
-    if (!tokens.has((out[i] as string).toLowerCase())) kept.push(out[i] as string, out[i + 1] as string);
-  }
-  return kept;
+  if (tokens !== undefined) out = withoutTokens(out, tokens);
+  return out;
 }

@@ -14,17 +14,23 @@ import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { RuntimeSnapshot } from '../config/compile.js';
-import { SidecarError } from '../shared/errors.js';
+import { CATALOGUE, SidecarError } from '../shared/errors.js';
 import type { Gateway, GatewayDeps, Readiness } from '../shared/gateway.js';
 import { listenOn } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
 import { requestIdFrom, runPipeline, sendError, type PipelineHooks } from '../shared/pipeline.js';
 import { createConnectionGate } from './connection.js';
 import { createCorePools } from './core-pool.js';
-import type { InboundExchange } from './exchange.js';
+import { InboundRequest, type InboundExchange } from './exchange.js';
 import { createInboundMetrics, methodLabel, resourceLabel } from './metrics.js';
 import { createInboundPipeline, VERIFY_STAGE } from './pipeline.js';
 import { applyRuntime, createInboundServer } from './server.js';
+import { interruptBodyRead } from './stages/read-body.js';
+
+const VERIFIED_OK = ['verified', 'ok'] as const;
+/** Status codes as label text, without a number-to-string conversion per request. */
+const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
+const statusLabel = (status: number): string => STATUS_TEXT[status] ?? String(status);
 
 export function createInboundGateway(deps: GatewayDeps): Gateway {
   const { store, log } = deps;
@@ -32,8 +38,10 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
   const config = store.current().config.inbound;
   const pools = createCorePools();
   const stages = createInboundPipeline({ pools });
-  const lastResponse = new WeakMap<Socket, ServerResponse>();
+  /** The latest request on each connection: for the listener's error and timeout hooks. */
+  const latest = new WeakMap<Socket, InboundRequest>();
 
+  const proto = config.tls.enabled ? 'https' : 'http';
   let server: Server | undefined;
   let listening = false;
   let closing = false;
@@ -52,33 +60,32 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
 
   const hooks: PipelineHooks<InboundExchange> = {
     onStage(_ex, stage, _ns, error) {
-      if (error && stage === VERIFY_STAGE) metrics.jws.inc({ outcome: 'rejected', reason: error.reason });
+      if (error && stage === VERIFY_STAGE) metrics.jws.inc(['rejected', error.reason]);
     },
     onDone(ex, error) {
       const resource = resourceLabel(ex.resource);
       const status = error ? error.entry.status : ex.status;
-      metrics.requests.inc({ resource, method: methodLabel(ex.method), status: String(status), outcome: error ? error.code : 'ok' });
+      metrics.requests.inc([resource, methodLabel(ex.method), statusLabel(status), error ? error.code : 'ok']);
       const totalNs = process.hrtime.bigint() - ex.startedAt;
-      metrics.sidecarDuration.observe({ resource }, Number(totalNs - ex.upstreamNs) / 1e9);
-      if (ex.upstreamNs > 0n) metrics.coreDuration.observe({ resource }, Number(ex.upstreamNs) / 1e9);
+      metrics.sidecarDuration.observe([resource], Number(totalNs - ex.upstreamNs) / 1e9);
+      if (ex.upstreamNs > 0n) metrics.coreDuration.observe([resource], Number(ex.upstreamNs) / 1e9);
       const v = ex.jws;
       if (v?.outcome === 'verified') {
-        metrics.jws.inc({ outcome: 'verified', reason: 'ok' });
-        metrics.jwsMatched.inc({ source: v.source, encoding: v.matched });
+        metrics.jws.inc(VERIFIED_OK);
+        metrics.jwsMatched.inc([v.source, v.matched]);
       } else if (v?.outcome === 'exempt') {
-        metrics.jws.inc({ outcome: 'exempt', reason: v.reason });
+        metrics.jws.inc(['exempt', v.reason]);
       }
       if (!error && log.isLevelEnabled('debug')) {
         ex.log.debug({ method: ex.method, resource, status, jws: v, client: ex.conn.clientAddress, ms: Number(totalNs) / 1e6 }, 'request relayed');
       }
-      metrics.inFlight.dec();
+      metrics.inFlight.add(-1);
       inFlight--;
       if (inFlight === 0) onIdle?.();
     },
   };
 
   function onRequest(req: IncomingMessage, res: ServerResponse): void {
-    lastResponse.set(req.socket, res);
     const startedAt = process.hrtime.bigint();
     const snapshot = store.current();
     const rt = snapshot.inbound;
@@ -91,46 +98,10 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       return;
     }
     inFlight++;
-    metrics.inFlight.inc();
-    void runPipeline(stages, createExchange(snapshot, rt, conn, req, res, requestId, startedAt, log), hooks);
-  }
-
-  function createExchange(
-    snapshot: RuntimeSnapshot,
-    rt: NonNullable<RuntimeSnapshot['inbound']>,
-    conn: NonNullable<ReturnType<typeof gate.info>>,
-    req: IncomingMessage,
-    res: ServerResponse,
-    requestId: string,
-    startedAt: bigint,
-    base: Logger,
-  ): InboundExchange {
-    let child: Logger | undefined;
-    return {
-      requestId,
-      startedAt,
-      req,
-      res,
-      upstreamNs: 0n,
-      snapshot,
-      rt,
-      conn,
-      proto: rt.tls ? 'https' : 'http',
-      method: req.method ?? 'GET',
-      target: req.url ?? '',
-      resource: undefined,
-      body: undefined,
-      jws: undefined,
-      status: 0,
-      // A child logger costs an allocation: only requests that log get one.
-      get log(): Logger {
-        child ??= base.child({ requestId });
-        return child;
-      },
-      set log(l: Logger) {
-        child = l;
-      },
-    };
+    metrics.inFlight.add(1);
+    const ex = new InboundRequest(snapshot, rt, conn, req, res, requestId, startedAt, proto, log);
+    latest.set(req.socket, ex);
+    void runPipeline(stages, ex, hooks);
   }
 
   store.onSwap((next, previous) => {
@@ -163,9 +134,13 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
         gate,
         onRequest,
         onClientError(code) {
-          metrics.requests.inc({ resource: 'other', method: 'other', status: String(code === 'REQUEST_TIMEOUT' ? 408 : 400), outcome: code });
+          metrics.requests.inc(['other', 'other', String(CATALOGUE[code].status), code]);
         },
-        responseOn: (socket) => lastResponse.get(socket),
+        responseOn: (socket) => latest.get(socket)?.res,
+        onRequestTimeout(socket) {
+          const ex = latest.get(socket);
+          return ex !== undefined && interruptBodyRead(ex);
+        },
       });
       const address = await listenOn(server, config.port, config.host);
       listening = true;

@@ -8,11 +8,15 @@
  * The sidecar's own time is reported apart from the core's: `core_duration` runs from handing
  * the request to the core connection to the end of the core's response; `sidecar_duration` is
  * the rest of the request's time, so a slow core never hides (or is blamed for) a slow sidecar.
+ *
+ * Series updated on every request use the lean implementations of request-series.ts; the
+ * connection-level ones (updated once per connection) are ordinary prom-client series.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { FSPIOP_RESOURCES } from '../crypto/jws/resource.js';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from '../metrics/registry.js';
 import type { HandshakeFailureReason } from './peer-identity.js';
+import { counterSeries, gaugeSeries, histogramSeries, type CounterSeries, type GaugeSeries, type HistogramSeries } from './request-series.js';
 
 const P = `${METRIC_PREFIX}inbound_`;
 
@@ -36,12 +40,17 @@ export const CONNECTION_DENY_REASONS: readonly ConnectionDenyReason[] = ['ip_not
 export type JwsOutcome = 'verified' | 'exempt' | 'rejected';
 
 export interface InboundMetrics {
-  readonly requests: Counter<'resource' | 'method' | 'status' | 'outcome'>;
-  readonly sidecarDuration: Histogram<'resource'>;
-  readonly coreDuration: Histogram<'resource'>;
-  readonly inFlight: Gauge;
-  readonly jws: Counter<'outcome' | 'reason'>;
-  readonly jwsMatched: Counter<'source' | 'encoding'>;
+  /** Label values in order: resource, method, status, outcome. */
+  readonly requests: CounterSeries;
+  /** Label values: resource. */
+  readonly sidecarDuration: HistogramSeries;
+  /** Label values: resource. */
+  readonly coreDuration: HistogramSeries;
+  readonly inFlight: GaugeSeries;
+  /** Label values: outcome, reason. */
+  readonly jws: CounterSeries;
+  /** Label values: source, encoding. */
+  readonly jwsMatched: CounterSeries;
   readonly connectionsOpen: Gauge;
   readonly connectionsAccepted: Counter;
   readonly connectionsDenied: Counter<'reason'>;
@@ -55,38 +64,33 @@ export function createInboundMetrics(registry: Registry): InboundMetrics {
   const existing = byRegistry.get(registry);
   if (existing) return existing;
   const m: InboundMetrics = {
-    requests: new Counter({
+    requests: counterSeries(registry, {
       name: `${P}requests_total`,
       help: 'Requests from the hub, by FSPIOP resource, method, status answered, and outcome (ok = the core answer was relayed; otherwise the catalogue code).',
       labelNames: ['resource', 'method', 'status', 'outcome'],
-      registers: [registry],
     }),
-    sidecarDuration: new Histogram({
+    sidecarDuration: histogramSeries(registry, {
       name: `${P}sidecar_duration_seconds`,
       help: 'Time each request spent in the sidecar itself (reading, verifying, forwarding), excluding the time waiting on the core.',
       labelNames: ['resource'],
       buckets: LATENCY_BUCKETS,
-      registers: [registry],
     }),
-    coreDuration: new Histogram({
+    coreDuration: histogramSeries(registry, {
       name: `${P}core_duration_seconds`,
       help: 'Time from handing a request to the core connection until the end of the core response.',
       labelNames: ['resource'],
       buckets: LATENCY_BUCKETS,
-      registers: [registry],
     }),
-    inFlight: new Gauge({ name: `${P}requests_in_flight`, help: 'Requests being processed right now.', registers: [registry] }),
-    jws: new Counter({
+    inFlight: gaugeSeries(registry, { name: `${P}requests_in_flight`, help: 'Requests being processed right now.' }),
+    jws: counterSeries(registry, {
       name: `${P}jws_verifications_total`,
       help: 'FSPIOP signature checks by outcome (verified, exempt, rejected) and reason (ok, the exemption, or the failure reason).',
       labelNames: ['outcome', 'reason'],
-      registers: [registry],
     }),
-    jwsMatched: new Counter({
+    jwsMatched: counterSeries(registry, {
       name: `${P}jws_matched_encoding_total`,
       help: 'Verified signatures by FSPIOP-Source and by the payload encoding that matched (raw, sorted, insertion): which peer SDK versions are out there.',
       labelNames: ['source', 'encoding'],
-      registers: [registry],
     }),
     connectionsOpen: new Gauge({ name: `${P}connections_open`, help: 'TCP connections accepted past the allowlist and not yet closed.', registers: [registry] }),
     connectionsAccepted: new Counter({ name: `${P}connections_accepted_total`, help: 'TCP connections accepted past the allowlist (and PROXY header, when used).', registers: [registry] }),

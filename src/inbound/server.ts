@@ -8,11 +8,12 @@
  * Client certificates are requested with `rejectUnauthorized: false` at the TLS layer so that the
  * secure gate sees, counts and refuses every failure by reason; it is the gate that refuses.
  *
- * Slow clients: Node's `headersTimeout` cuts off a client that does not finish its headers; the
- * read-body stage enforces `requestTimeoutMs` on the body and answers 408 itself. Node's own
- * `requestTimeout` is set a little later as a backstop only. Where Node detects the problem
+ * Slow clients: Node's own `headersTimeout` and `requestTimeout` watch every connection (one
+ * periodic check for all of them, no timer per request). When the request timeout strikes while
+ * the pipeline is still reading that request's body, `onRequestTimeout` hands the timeout to the
+ * pipeline, which answers an FSPIOP 408 and closes the connection. Where Node detects the problem
  * before a request exists (headers timeout, malformed HTTP), the 'clientError' hook answers with
- * an FSPIOP body when nothing has been written on the connection yet.
+ * an FSPIOP body itself, when nothing has been written on the connection yet.
  */
 import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -21,9 +22,6 @@ import type { TLSSocket } from 'node:tls';
 import { CATALOGUE, errorInformation, type ErrorCode } from '../shared/errors.js';
 import type { InboundRuntime } from './compile.js';
 import type { ConnectionGate } from './connection.js';
-
-/** Node's own request timeout fires this much after ours, so ours (with its 408 body) wins. */
-const REQUEST_TIMEOUT_BACKSTOP_MS = 2_000;
 
 export interface InboundServerOptions {
   /** The runtime at start: TLS on/off, the first context, the timer granularity. */
@@ -36,6 +34,8 @@ export interface InboundServerOptions {
   readonly onClientError: (code: ErrorCode, err: NodeJS.ErrnoException) => void;
   /** The latest response on a socket, if any (the 'clientError' hook must not write over or after it). */
   readonly responseOn: (socket: Socket) => ServerResponse | undefined;
+  /** The request timeout struck on a socket; true when the pipeline took it over (it answers 408 itself). */
+  readonly onRequestTimeout: (socket: Socket) => boolean;
 }
 
 export function createInboundServer(opts: InboundServerOptions): Server {
@@ -44,7 +44,7 @@ export function createInboundServer(opts: InboundServerOptions): Server {
     ...httpTimeouts(rt),
     // Node checks the two timeouts above on this interval (default 30 s): make it fine enough
     // that a cut-off happens close to the configured time.
-    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(rt.headersTimeoutMs / 4))),
+    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(rt.headersTimeoutMs, rt.requestTimeoutMs) / 4))),
   };
   const server: Server = rt.tls
     ? createHttpsServer(
@@ -76,6 +76,7 @@ export function createInboundServer(opts: InboundServerOptions): Server {
   });
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && opts.onRequestTimeout(socket)) return;
     const last = opts.responseOn(socket);
     // A request still in progress (being answered, or its refused body still draining) gets no
     // second response on the same connection: it is cut.
@@ -93,7 +94,7 @@ export function createInboundServer(opts: InboundServerOptions): Server {
 }
 
 function httpTimeouts(rt: InboundRuntime): { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number } {
-  return { requestTimeout: rt.requestTimeoutMs + REQUEST_TIMEOUT_BACKSTOP_MS, headersTimeout: rt.headersTimeoutMs, keepAliveTimeout: rt.keepAliveTimeoutMs };
+  return { requestTimeout: rt.requestTimeoutMs, headersTimeout: rt.headersTimeoutMs, keepAliveTimeout: rt.keepAliveTimeoutMs };
 }
 
 /**

@@ -47,51 +47,8 @@ function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
     requestId: ex.requestId,
     jws: jwsHeaderValue(ex),
     peerCn: ex.conn.peer?.subjectCn,
-    peerFingerprint: ex.conn.peer?.fingerprint256,
   });
-  const res = ex.res;
   return new Promise<void>((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    let resume: (() => void) | undefined;
-    let paused = false;
-    const unpause = () => {
-      if (!paused) return;
-      paused = false;
-      res.off('drain', unpause);
-      res.off('close', unpause);
-      resume?.();
-    };
-    const handler: Dispatcher.DispatchHandler = {
-      onConnect() {},
-      onHeaders(status, rawHeaders, resumeFn) {
-        // Informational answers (100 Continue, 103 Early Hints) are the core's business with us.
-        if (status < 200) return true;
-        resume = resumeFn;
-        ex.status = status;
-        if (!res.destroyed) res.writeHead(status, clientResponseHeaders(rawHeaders));
-        return true;
-      },
-      onData(chunk) {
-        // A client that went away still lets the core's answer be read to the end, so the core
-        // connection stays reusable.
-        if (res.destroyed || res.write(chunk)) return true;
-        paused = true;
-        res.once('drain', unpause);
-        res.once('close', unpause);
-        return false;
-      },
-      onComplete() {
-        ex.upstreamNs = process.hrtime.bigint() - t0;
-        unpause();
-        if (!res.destroyed) res.end();
-        resolve();
-      },
-      onError(err) {
-        ex.upstreamNs = process.hrtime.bigint() - t0;
-        unpause();
-        reject(coreError(err));
-      },
-    };
     pool.dispatch(
       {
         path: ex.rt.core.basePath + ex.target,
@@ -99,9 +56,72 @@ function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
         headers,
         body: body.length === 0 && BODYLESS.has(ex.method) ? null : body,
       },
-      handler,
+      new CoreRelay(ex, resolve, reject),
     );
   });
+}
+
+/**
+ * Relays the core's response to the client as it arrives (undici's dispatch handler protocol).
+ * One object per request with its methods on the prototype, rather than a handler literal with
+ * a closure per callback: this runs on every request.
+ */
+class CoreRelay implements Dispatcher.DispatchHandler {
+  private readonly t0 = process.hrtime.bigint();
+  private resumeCore: (() => void) | undefined;
+  private waiting = false;
+
+  constructor(
+    private readonly ex: InboundExchange,
+    private readonly done: () => void,
+    private readonly fail: (err: Error) => void,
+  ) {}
+
+  onConnect(): void {}
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // Informational answers (100 Continue, 103 Early Hints) are the core's business with us.
+    if (status < 200) return true;
+    this.resumeCore = resume;
+    this.ex.status = status;
+    const res = this.ex.res;
+    if (!res.destroyed) res.writeHead(status, clientResponseHeaders(rawHeaders));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const res = this.ex.res;
+    // A client that went away still lets the core's answer be read to the end, so the core
+    // connection stays reusable.
+    if (res.destroyed || res.write(chunk)) return true;
+    // Back-pressure: a slow client pauses the core connection until its socket drains.
+    this.waiting = true;
+    res.once('drain', this.unpause);
+    res.once('close', this.unpause);
+    return false;
+  }
+
+  onComplete(): void {
+    this.ex.upstreamNs = process.hrtime.bigint() - this.t0;
+    this.unpause();
+    const res = this.ex.res;
+    if (!res.destroyed) res.end();
+    this.done();
+  }
+
+  onError(err: Error): void {
+    this.ex.upstreamNs = process.hrtime.bigint() - this.t0;
+    this.unpause();
+    this.fail(coreError(err));
+  }
+
+  private readonly unpause = (): void => {
+    if (!this.waiting) return;
+    this.waiting = false;
+    this.ex.res.off('drain', this.unpause);
+    this.ex.res.off('close', this.unpause);
+    this.resumeCore?.();
+  };
 }
 
 /** Map an undici failure to the catalogue (pure). */

@@ -1,13 +1,16 @@
 /**
  * read-body: the shared bounded reader (limit on the declared Content-Length and on the running
- * count of a chunked body; the exact bytes are kept), plus the slow-client guard: the whole
- * request must have arrived within `inbound.requestTimeoutMs` of its start, or the client gets an
- * FSPIOP 408 and the connection is closed.
+ * count of a chunked body; the exact bytes are kept).
+ *
+ * Slow clients: the whole request must arrive within `inbound.requestTimeoutMs`. The listener's
+ * request timeout (one periodic check for every connection, not a timer per request) marks the
+ * exchange `timedOut` and interrupts the read; this stage then answers FSPIOP 408 and the
+ * connection is closed (the rest of a slow body must not be parsed as a next request).
  *
  * A body over the limit is answered at once (413) and the rest of it is drained, not read into
  * memory, keeping the connection: closing a socket with unread bytes makes the kernel send a
  * reset, which can destroy the 413 before the client reads it. A client that never finishes such
- * a body is cut off by the listener's request-timeout backstop.
+ * a body is cut off by the same request timeout.
  */
 import { readBody } from '../../shared/body.js';
 import { SidecarError } from '../../shared/errors.js';
@@ -17,32 +20,26 @@ import type { InboundExchange } from '../exchange.js';
 export const readRequestBody: Stage<InboundExchange> = {
   name: 'read-body',
   run(ex) {
-    const elapsedMs = Number(process.hrtime.bigint() - ex.startedAt) / 1e6;
-    return readWithin(ex, ex.rt.bodyLimitBytes, ex.rt.requestTimeoutMs - elapsedMs);
+    return readBody(ex.req, ex.rt.bodyLimitBytes).then(
+      (body) => {
+        ex.body = body;
+      },
+      (err: unknown) => {
+        if (ex.timedOut) throw new SidecarError('REQUEST_TIMEOUT', 'body_timeout', `request not complete within ${ex.rt.requestTimeoutMs} ms`);
+        throw err;
+      },
+    );
   },
 };
 
-async function readWithin(ex: InboundExchange, limit: number, remainingMs: number): Promise<void> {
-  const reading = readBody(ex.req, limit);
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new SidecarError('REQUEST_TIMEOUT', 'body_timeout', `request body not complete within ${ex.rt.requestTimeoutMs} ms`));
-    }, Math.max(0, remainingMs));
-  });
-  try {
-    ex.body = await Promise.race([reading, timedOut]);
-  } catch (err) {
-    // The reader may still settle later (the socket closes): its outcome no longer matters.
-    reading.catch(noop);
-    if (err instanceof SidecarError && err.code === 'REQUEST_TIMEOUT') {
-      // The rest of a slow body must not be parsed as a next request: this connection is done.
-      ex.res.setHeader('connection', 'close');
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * Interrupt the body read of a request the listener timed out. Returns false when there is no
+ * read to interrupt (the response already started, or the body already arrived).
+ */
+export function interruptBodyRead(ex: InboundExchange): boolean {
+  if (ex.res.headersSent || ex.req.complete || ex.req.listenerCount('error') === 0) return false;
+  ex.timedOut = true;
+  ex.res.setHeader('connection', 'close');
+  ex.req.emit('error', new Error('request timeout'));
+  return true;
 }
-
-function noop(): void {}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { clientResponseHeaders, coreRequestHeaders, JWS_HEADER, PEER_CN_HEADER, PEER_FINGERPRINT_HEADER } from '../../../src/inbound/forward-headers.js';
+import { clientResponseHeaders, coreRequestHeaders, JWS_HEADER, PEER_CN_HEADER } from '../../../src/inbound/forward-headers.js';
 
-const opts = { forwardAuthorization: false, clientAddress: '10.1.2.3', proto: 'https' as const, requestId: 'req-1', jws: 'verified', peerCn: 'hub', peerFingerprint: 'AA:BB' };
+const opts = { forwardAuthorization: false, clientAddress: '10.1.2.3', proto: 'https' as const, requestId: 'req-1', jws: 'verified', peerCn: 'hub' };
 
 function pairs(flat: string[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -45,12 +45,11 @@ describe('coreRequestHeaders', () => {
       ['x-request-id', 'req-1'],
       [JWS_HEADER, 'verified'],
       [PEER_CN_HEADER, 'hub'],
-      [PEER_FINGERPRINT_HEADER, 'AA:BB'],
     ]);
   });
 
   it('omits the peer headers without a client certificate', () => {
-    const out = pairs(coreRequestHeaders([], { ...opts, proto: 'http', jws: 'exempt:get', peerCn: undefined, peerFingerprint: undefined }));
+    const out = pairs(coreRequestHeaders([], { ...opts, proto: 'http', jws: 'exempt:get', peerCn: undefined }));
     expect(out).toEqual([
       ['x-forwarded-for', '10.1.2.3'],
       ['x-forwarded-proto', 'http'],
@@ -77,6 +76,22 @@ describe('clientResponseHeaders', () => {
   it('drops headers the core named in Connection, whatever their position', () => {
     const raw = b('X-Internal', '1', 'Connection', 'X-Internal', 'X-Public', '2');
     expect(pairs(clientResponseHeaders(raw))).toEqual([['X-Public', '2']]);
+  });
+
+  it('gives the same verdicts from the name cache as on first sight, whatever the spelling', () => {
+    for (let round = 0; round < 3; round++) {
+      const raw = b('CONTENT-TYPE', 'a', 'Keep-Alive', 'x', 'KEEP-ALIVE', 'y', 'content-length', '1');
+      expect(pairs(clientResponseHeaders(raw))).toEqual([['CONTENT-TYPE', 'a'], ['content-length', '1']]);
+      const req = coreRequestHeaders(['AUTHORIZATION', 'x', 'Te', 'y', 'X-A', 'z'], opts);
+      expect(pairs(req).slice(0, 1)).toEqual([['X-A', 'z']]);
+    }
+  });
+
+  it('keeps deciding correctly once the name cache is full', () => {
+    const many: string[] = [];
+    for (let i = 0; i < 600; i++) many.push(`X-Name-${i}`, 'v');
+    expect(coreRequestHeaders(many, opts).length).toBe(many.length + 10);
+    expect(pairs(coreRequestHeaders(['Transfer-Encoding', 'chunked', 'X-After-Fill', '1'], opts)).slice(0, 1)).toEqual([['X-After-Fill', '1']]);
   });
 
   it('passes latin1 header bytes through unchanged', () => {

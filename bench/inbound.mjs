@@ -1,0 +1,285 @@
+/**
+ * Inbound benchmark: hub → mTLS keep-alive → proxy → trivial core, with signed ~1 KB FSPIOP
+ * bodies (POST /quotes, RS256, RSA-2048 certificates and keys), measured against baselines in the
+ * same run, alternating scenarios round by round:
+ *
+ *   direct core              the core alone over plain HTTP (latency floor; not a proxy)
+ *   plain node forwarder     https.createServer(requestCert) + undici, no allowlist, no JWS
+ *   naive inbound forwarder  the plain forwarder + a CIDR check + RS256 verify, written the obvious way
+ *   nginx mTLS (1 worker)    nginx terminating mTLS, proxying with keep-alive (skipped when nginx is absent)
+ *   dfsp-sidecar inbound     `node dist/cli.js run --config ...`: allowlist, mTLS + identity, bounded
+ *                            body, JWS verification, header rewriting, metrics (admin listener on)
+ *
+ * What is measured, per scenario and round: req/s and client-side p50/p99 at `BENCH_CONNECTIONS`
+ * closed-loop connections; the proxy process's CPU µs per request from /proc/<pid>/stat
+ * (utime+stime over the measured window; nginx: its workers); and, with one connection (low load),
+ * p50/p99, from which the time added by the proxy is the difference to `direct core` in the same
+ * round. The load generator (bench/lib/mtls-loadgen.mjs) runs in this process; the core and each
+ * proxy run as their own processes. Everything on 127.0.0.1.
+ *
+ * Production code with no test doubles: the sidecar is the built CLI. Results go to
+ * bench/results/inbound-<time>.json and a table on stdout.
+ *
+ *   npm run build && node bench/inbound.mjs
+ *   BENCH_SECONDS=3 BENCH_ROUNDS=1 node bench/inbound.mjs      # quick
+ * Env: BENCH_SECONDS (load seconds per run, 6), BENCH_LAT_SECONDS (low-load seconds, 3),
+ *      BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names).
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childPids, cpuTicks, freePort, makePki, signedQuote, start, stop } from './lib/inbound-fixtures.mjs';
+import { createLoadPool, runLoad } from './lib/mtls-loadgen.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const LAT_SECONDS = Number(process.env.BENCH_LAT_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ONLY = new RegExp(process.env.BENCH_ONLY ?? '.');
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+if (!existsSync(join(dist, 'cli.js')) || !existsSync(join(dist, 'inbound/gateway.js'))) {
+  process.stderr.write('bench/inbound.mjs: build first (npm run build, or npx tsc -p tsconfig.build.json)\n');
+  process.exit(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-inbound-'));
+chmodSync(dir, 0o755);
+mkdirSync(join(dir, 'peers'));
+const children = [];
+const cleanup = async () => {
+  for (const c of children.reverse()) await stop(c.child, c.signal);
+  rmSync(dir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+try {
+  const pki = await makePki(dist, dir);
+  writeFileSync(pki.files.peerPub, pki.jwsPublicPem);
+  const signed = signedQuote(pki.jwsPrivate);
+  const tls = { ca: pki.ca.certPem, cert: pki.client.chainPem, key: pki.client.keyPem };
+
+  const corePort = await freePort();
+  const core = await start(process.execPath, [join(root, 'bench/lib/inbound-core.mjs'), String(corePort)], (o) => o.includes('ready'));
+  children.push({ child: core });
+
+  const scenarios = [];
+  const lib = (name) => join(root, 'bench/lib', name);
+  scenarios.push({ name: 'direct core (HTTP)', url: `http://127.0.0.1:${corePort}`, pids: () => [], direct: true });
+
+  const plainPort = await freePort();
+  const plain = await start(process.execPath, [lib('inbound-plain-forwarder.mjs'), String(plainPort), String(corePort), pki.files.serverCert, pki.files.serverKey, pki.files.ca], (o) => o.includes('ready'));
+  children.push({ child: plain });
+  scenarios.push({ name: 'plain node forwarder', url: `https://127.0.0.1:${plainPort}`, pids: () => [plain.pid] });
+
+  const naivePort = await freePort();
+  const naive = await start(
+    process.execPath,
+    [lib('inbound-naive-forwarder.mjs'), String(naivePort), String(corePort), pki.files.serverCert, pki.files.serverKey, pki.files.ca, pki.files.peerPub, 'payerfsp'],
+    (o) => o.includes('ready'),
+  );
+  children.push({ child: naive });
+  scenarios.push({ name: 'naive inbound forwarder', url: `https://127.0.0.1:${naivePort}`, pids: () => [naive.pid] });
+
+  let nginxVersion;
+  try {
+    // `nginx -v` writes its version to stderr; absent nginx: the scenario is skipped.
+    nginxVersion = execFileSync('sh', ['-c', 'command -v nginx >/dev/null && nginx -v 2>&1'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    nginxVersion = undefined;
+  }
+  if (nginxVersion) {
+    const nginxPort = await freePort();
+    const ngx = join(dir, 'nginx');
+    mkdirSync(join(ngx, 'tmp'), { recursive: true });
+    chmodSync(join(ngx, 'tmp'), 0o777);
+    writeFileSync(
+      join(ngx, 'nginx.conf'),
+      `daemon off;
+master_process on;
+worker_processes 1;
+pid ${ngx}/nginx.pid;
+error_log ${ngx}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${ngx}/tmp/body; proxy_temp_path ${ngx}/tmp/proxy;
+  fastcgi_temp_path ${ngx}/tmp/fcgi; uwsgi_temp_path ${ngx}/tmp/uwsgi; scgi_temp_path ${ngx}/tmp/scgi;
+  upstream core { server 127.0.0.1:${corePort}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 30s; }
+  ssl_certificate ${pki.files.serverCert}; ssl_certificate_key ${pki.files.serverKey};
+  ssl_client_certificate ${pki.files.ca}; ssl_verify_client on; ssl_protocols TLSv1.2 TLSv1.3;
+  keepalive_requests 1000000; keepalive_timeout 65s; client_body_buffer_size 64k;
+  server {
+    listen 127.0.0.1:${nginxPort} ssl;
+    location / { proxy_pass http://core; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header X-Client-DN $ssl_client_s_dn; }
+  }
+}
+`,
+    );
+    const master = await start('nginx', ['-p', `${ngx}/`, '-c', join(ngx, 'nginx.conf')], () => true, {});
+    children.push({ child: master, signal: 'SIGQUIT' });
+    await new Promise((r) => setTimeout(r, 500));
+    scenarios.push({ name: 'nginx mTLS (1 worker)', url: `https://127.0.0.1:${nginxPort}`, pids: () => childPids(master.pid) });
+  }
+
+  const sidecarPort = await freePort();
+  const adminPort = await freePort();
+  writeFileSync(
+    join(dir, 'sidecar.yaml'),
+    `dfspId: dfspa
+log: { level: info }
+admin: { host: 127.0.0.1, port: ${adminPort} }
+reload: { pollIntervalMs: 0 }
+jws: { keysDirectory: ${pki.files.peers} }
+inbound:
+  host: 127.0.0.1
+  port: ${sidecarPort}
+  tls: { certFile: ${pki.files.serverCert}, keyFile: ${pki.files.serverKey}, caFiles: [${pki.files.ca}], peerIdentity: { subjectCn: [hub-client] } }
+  allowlist: [127.0.0.1/32]
+  core: { url: "http://127.0.0.1:${corePort}", connections: 64 }
+outbound: { enabled: false }
+`,
+  );
+  const sidecar = await start(process.execPath, [join(dist, 'cli.js'), 'run', '--config', join(dir, 'sidecar.yaml')], (o) => o.includes('dfsp-sidecar started') || o.includes('"level":"fatal"'));
+  children.push({ child: sidecar });
+  scenarios.push({ name: 'dfsp-sidecar inbound', url: `https://127.0.0.1:${sidecarPort}`, pids: () => [sidecar.pid], sidecar: true });
+
+  const active = scenarios.filter((s) => s.direct || ONLY.test(s.name));
+  const request = () => ({ method: 'POST', path: '/quotes', headers: signed.headers, body: signed.body });
+  const rows = [];
+  const load = (s, connections, durationMs, dispatcher) => runLoad({ url: s.url, connections, durationMs, tls: s.url.startsWith('https') ? tls : undefined, request, dispatcher });
+
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const s of active) {
+      // Warm-up and measurement share one pool: the TLS handshakes happen in the warm-up.
+      const pool = createLoadPool({ url: s.url, connections: CONNECTIONS, tls: s.url.startsWith('https') ? tls : undefined });
+      await load(s, CONNECTIONS, 1_000, pool);
+      const pids = s.pids();
+      const before = pids.map(cpuTicks);
+      const t0 = performance.now();
+      const r = await load(s, CONNECTIONS, SECONDS * 1000, pool);
+      const wallS = (performance.now() - t0) / 1000;
+      const ticks = pids.map(cpuTicks).reduce((sum, t, i) => sum + t - before[i], 0);
+      await pool.close();
+      const latPool = createLoadPool({ url: s.url, connections: 1, tls: s.url.startsWith('https') ? tls : undefined });
+      await load(s, 1, 300, latPool);
+      const lat = await load(s, 1, LAT_SECONDS * 1000, latPool);
+      await latPool.close();
+      const row = {
+        round,
+        name: s.name,
+        rps: r.rps,
+        ok: r.ok,
+        failed: r.unexpected + r.errors,
+        firstError: r.firstError,
+        statuses: r.statuses,
+        p50ms: r.latencyMs?.p50,
+        p99ms: r.latencyMs?.p99,
+        proxyCpuPct: pids.length ? Math.round(((ticks / CLK_TCK) * 100) / wallS) : undefined,
+        proxyUsPerReq: pids.length && r.ok ? Math.round(((ticks / CLK_TCK) * 1e6) / (r.requests || r.ok)) : undefined,
+        lowLoadP50ms: lat.latencyMs?.p50,
+        lowLoadP99ms: lat.latencyMs?.p99,
+        lowLoadRps: lat.rps,
+      };
+      rows.push(row);
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${row.rps} req/s, ${row.proxyUsPerReq ?? '-'} µs/req, p50 ${row.p50ms} ms, low-load p50 ${row.lowLoadP50ms} ms, failed ${row.failed}\n`);
+    }
+  }
+
+  // The sidecar's own view: time spent in the sidecar vs in the core, from its histograms.
+  const metricsText = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const sidecarOwn = histogramQuantiles(metricsText, 'dfsp_sidecar_inbound_sidecar_duration_seconds');
+  const coreOwn = histogramQuantiles(metricsText, 'dfsp_sidecar_inbound_core_duration_seconds');
+
+  const med = (xs) => {
+    const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
+    return v.length ? v[Math.floor(v.length / 2)] : undefined;
+  };
+  const direct = (round) => rows.find((r) => r.round === round && r.name === 'direct core (HTTP)');
+  const summary = active.map((s) => {
+    const mine = rows.filter((r) => r.name === s.name);
+    const added = mine.map((r) => (direct(r.round) ? r.lowLoadP50ms - direct(r.round).lowLoadP50ms : undefined));
+    const added99 = mine.map((r) => (direct(r.round) ? r.lowLoadP99ms - direct(r.round).lowLoadP99ms : undefined));
+    return {
+      name: s.name,
+      rps: med(mine.map((r) => r.rps)),
+      rpsRuns: mine.map((r) => r.rps),
+      p50ms: med(mine.map((r) => r.p50ms)),
+      p99ms: med(mine.map((r) => r.p99ms)),
+      proxyCpuPct: med(mine.map((r) => r.proxyCpuPct)),
+      usPerReq: med(mine.map((r) => r.proxyUsPerReq)),
+      usPerReqRuns: mine.map((r) => r.proxyUsPerReq),
+      lowLoadP50ms: med(mine.map((r) => r.lowLoadP50ms)),
+      addedP50ms: s.direct ? undefined : round3(med(added)),
+      addedP99ms: s.direct ? undefined : round3(med(added99)),
+      failed: mine.reduce((n, r) => n + r.failed, 0),
+    };
+  });
+  const plainUs = summary.find((s) => s.name === 'plain node forwarder')?.usPerReq;
+  const nginxUs = summary.find((s) => s.name.startsWith('nginx'))?.usPerReq;
+  for (const s of summary) {
+    if (plainUs && s.usPerReq) s.vsPlain = round3(s.usPerReq / plainUs);
+    if (nginxUs && s.usPerReq) s.vsNginx = round3(s.usPerReq / nginxUs);
+  }
+
+  const result = {
+    when: new Date().toISOString(),
+    node: process.version,
+    nginx: nginxVersion?.trim(),
+    seconds: SECONDS,
+    lowLoadSeconds: LAT_SECONDS,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    body: `${signed.body.length} bytes, POST /quotes, RS256 over the raw bytes`,
+    target: { usPerReqVsPlain: 1.3 },
+    summary,
+    sidecarHistograms: { sidecarSeconds: sidecarOwn, coreSeconds: coreOwn },
+    rows,
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const out = join(root, 'bench/results', `inbound-${result.when.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+
+  const fmt = (v, d = 0) => (v === undefined ? '–' : typeof v === 'number' ? v.toFixed(d) : String(v));
+  const lines = [
+    `| scenario | req/s (median [runs]) | p50 ms | p99 ms | proxy CPU % | proxy µs CPU/req [runs] | × plain | × nginx | low-load p50 ms | added p50 / p99 ms | failed |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...summary.map(
+      (s) =>
+        `| ${s.name} | **${fmt(s.rps)}** [${s.rpsRuns.join(', ')}] | ${fmt(s.p50ms, 2)} | ${fmt(s.p99ms, 2)} | ${fmt(s.proxyCpuPct)} | **${fmt(s.usPerReq)}** [${s.usPerReqRuns.map((x) => fmt(x)).join(', ')}] | ${fmt(s.vsPlain, 2)} | ${fmt(s.vsNginx, 2)} | ${fmt(s.lowLoadP50ms, 3)} | ${fmt(s.addedP50ms, 3)} / ${fmt(s.addedP99ms, 3)} | ${s.failed} |`,
+    ),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  process.stdout.write(
+    `sidecar's own histograms over the whole run (upper bucket bounds): time in the sidecar p50 ≤ ${fmt(sidecarOwn.p50 * 1e3, 3)} ms, p99 ≤ ${fmt(sidecarOwn.p99 * 1e3, 3)} ms; time in the core p50 ≤ ${fmt(coreOwn.p50 * 1e3, 3)} ms, p99 ≤ ${fmt(coreOwn.p99 * 1e3, 3)} ms\n`,
+  );
+  process.stdout.write(`results: ${out}\n`);
+  await cleanup();
+} catch (err) {
+  process.stderr.write(`bench/inbound.mjs: ${err.stack ?? err}\n`);
+  await cleanup();
+  process.exit(1);
+}
+
+function round3(x) {
+  return x === undefined ? undefined : Math.round(x * 1000) / 1000;
+}
+
+/** p50/p99 upper bounds from a Prometheus histogram (summed over label sets). */
+function histogramQuantiles(text, name) {
+  const buckets = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    buckets.set(le, (buckets.get(le) ?? 0) + value);
+  }
+  const sorted = [...buckets.entries()].map(([le, n]) => [le === '+Inf' ? Infinity : Number(le), n]).sort((a, b) => a[0] - b[0]);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  const q = (p) => sorted.find(([, n]) => n >= total * p)?.[0];
+  return { count: total, p50: q(0.5), p99: q(0.99) };
+}
