@@ -1,46 +1,16 @@
 /**
  * Throughput measurement for micro-benchmarks on a noisy, shared 2-core box (perf-baseline.md:
- * repeats differ by 15–30 %, and other test runs share the cores).
- * - Throughput is operations per CPU-second of this process (process.cpuUsage, user + system,
- *   all threads, so jose's threadpool work counts too). On an idle box that equals ops/s of wall
- *   time; under load it does not drop because another process took the core. Wall-clock ops/s is
+ * repeats differ by 15–30 %, and other test and bench runs share the cores).
+ * - Throughput is operations per CPU-second of this process (process.cpuUsage: user + system, all
+ *   threads, so jose's threadpool work counts too). On an idle box that equals ops/s of wall time;
+ *   under load it does not drop because another process took the core. Wall-clock ops/s is
  *   recorded alongside.
- * - Cases compared with each other are measured in interleaved rounds (A B C, B C A, ...) and
- *   reported as the median round, so drift hits every case alike and ratios stay meaningful.
+ * - Cases compared with each other are interleaved finely: each round cycles through the cases in
+ *   batches of about one millisecond, so every case sees the same contention, frequency and cache
+ *   state. Each round gives one sample per case; the report is the median round.
  */
 
-/** Runs `fn` (sync, or async with one operation in flight) for about `ms` of wall time. */
-export async function opsPerSecond(fn, isAsync, ms) {
-  const { perCpuSecond } = await measureOnce(fn, isAsync, ms);
-  return perCpuSecond;
-}
-
-async function measureOnce(fn, isAsync, ms) {
-  let ops = 0;
-  const cpu0 = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  const budget = BigInt(Math.round(ms * 1e6));
-  let elapsed = 0n;
-  if (isAsync) {
-    do {
-      await fn();
-      ops++;
-      elapsed = process.hrtime.bigint() - start;
-    } while (elapsed < budget);
-  } else {
-    let batch = 1;
-    do {
-      for (let i = 0; i < batch; i++) fn();
-      ops += batch;
-      elapsed = process.hrtime.bigint() - start;
-      // Grow the batch so the clock read stays negligible against fast operations.
-      if (batch < 64) batch *= 2;
-    } while (elapsed < budget);
-  }
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMicros = Math.max(1, cpu.user + cpu.system);
-  return { perCpuSecond: (ops * 1e6) / cpuMicros, perWallSecond: (ops * 1e9) / Number(elapsed) };
-}
+const BATCH_TARGET_US = 1000;
 
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);
@@ -48,25 +18,63 @@ export function median(values) {
   return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
+async function runBatch(c, n) {
+  if (c.async) {
+    for (let i = 0; i < n; i++) await c.fn();
+  } else {
+    for (let i = 0; i < n; i++) c.fn();
+  }
+}
+
+/** Calls `fn` for about `ms` to warm it up and returns its wall time per operation, in µs. */
+async function calibrate(c, ms) {
+  let ops = 0;
+  let batch = 1;
+  const start = process.hrtime.bigint();
+  let elapsed = 0;
+  do {
+    await runBatch(c, batch);
+    ops += batch;
+    elapsed = Number(process.hrtime.bigint() - start) / 1e3;
+    if (batch < 256) batch *= 2;
+  } while (elapsed < ms * 1000);
+  return elapsed / ops;
+}
+
 /**
- * Measures every case of a group: one warm-up pass, then `rounds` interleaved rounds.
- * cases: Array<{ name, fn, async? }>. Returns Array<{ name, opsPerSec, usPerOp, rounds: number[] }>.
+ * Measures every case of a group. cases: Array<{ name, fn, async? }>.
+ * Returns Array<{ name, opsPerSec, usPerOp, wallOpsPerSec, rounds: number[] }> (opsPerSec per CPU-second).
  */
 export async function measureGroup(cases, { rounds, ms, warmupMs }) {
-  for (const c of cases) await measureOnce(c.fn, c.async === true, warmupMs);
-  const samples = cases.map(() => []);
-  const wall = cases.map(() => []);
+  const batches = [];
+  for (const c of cases) batches.push(Math.max(1, Math.round(BATCH_TARGET_US / (await calibrate(c, warmupMs)))));
+  const perRound = [];
   for (let r = 0; r < rounds; r++) {
-    // Rotate the starting case each round so no case always runs right after a GC-heavy one.
-    for (let k = 0; k < cases.length; k++) {
-      const i = (k + r) % cases.length;
-      const m = await measureOnce(cases[i].fn, cases[i].async === true, ms);
-      samples[i].push(m.perCpuSecond);
-      wall[i].push(m.perWallSecond);
+    const ops = cases.map(() => 0);
+    const cpu = cases.map(() => 0);
+    const wall = cases.map(() => 0);
+    const end = process.hrtime.bigint() + BigInt(Math.round(ms * 1e6 * cases.length));
+    let turn = r;
+    while (process.hrtime.bigint() < end) {
+      // Rotate the starting case so no case always follows the same (GC-heavy) one.
+      for (let k = 0; k < cases.length; k++) {
+        const i = (k + turn) % cases.length;
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        await runBatch(cases[i], batches[i]);
+        const t = process.hrtime.bigint();
+        const c = process.cpuUsage(c0);
+        ops[i] += batches[i];
+        cpu[i] += c.user + c.system;
+        wall[i] += Number(t - t0) / 1e3;
+      }
+      turn++;
     }
+    perRound.push(cases.map((_, i) => ({ cpu: (ops[i] * 1e6) / Math.max(1, cpu[i]), wall: (ops[i] * 1e6) / Math.max(1, wall[i]) })));
   }
   return cases.map((c, i) => {
-    const opsPerSec = median(samples[i]);
-    return { name: c.name, opsPerSec, usPerOp: 1e6 / opsPerSec, wallOpsPerSec: median(wall[i]), rounds: samples[i].map((x) => Math.round(x)) };
+    const samples = perRound.map((round) => round[i].cpu);
+    const opsPerSec = median(samples);
+    return { name: c.name, opsPerSec, usPerOp: 1e6 / opsPerSec, wallOpsPerSec: median(perRound.map((round) => round[i].wall)), rounds: samples.map((x) => Math.round(x)) };
   });
 }
