@@ -9,6 +9,12 @@
  *   nginx mTLS (1 worker)    nginx terminating mTLS, proxying with keep-alive (skipped when nginx is absent)
  *   dfsp-sidecar inbound     `node dist/cli.js run --config ...`: allowlist, mTLS + identity, bounded
  *                            body, JWS verification, header rewriting, metrics (admin listener on)
+ *   dfsp-sidecar, verify off the same with jws.verify: false: the sidecar's cost without the RSA
+ *                            verification, so the verification's own cost in the server is measured
+ *                            in the same run (the two differ only by it)
+ *
+ * Also measured in this process, same run: a raw crypto.verify (RS256, the request's signing
+ * input, pre-imported KeyObject) per operation, the floor of what verification can cost.
  *
  * What is measured, per scenario and round: req/s and client-side p50/p99 at `BENCH_CONNECTIONS`
  * closed-loop connections; the proxy process's CPU µs per request from /proc/<pid>/stat
@@ -22,10 +28,11 @@
  *
  *   npm run build && node bench/inbound.mjs
  *   BENCH_SECONDS=3 BENCH_ROUNDS=1 node bench/inbound.mjs      # quick
- * Env: BENCH_SECONDS (load seconds per run, 6), BENCH_LAT_SECONDS (low-load seconds, 3),
+ * Env: BENCH_SECONDS (load seconds per run, 5), BENCH_LAT_SECONDS (low-load seconds, 2),
  *      BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names).
  */
 import { execFileSync } from 'node:child_process';
+import { createPublicKey, verify } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,8 +42,8 @@ import { createLoadPool, runLoad } from './lib/mtls-loadgen.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
-const LAT_SECONDS = Number(process.env.BENCH_LAT_SECONDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const LAT_SECONDS = Number(process.env.BENCH_LAT_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? '.');
@@ -120,33 +127,37 @@ http {
 }
 `,
     );
-    const master = await start('nginx', ['-p', `${ngx}/`, '-c', join(ngx, 'nginx.conf')], () => true, {});
+    const master = await start('nginx', ['-p', `${ngx}/`, '-c', join(ngx, 'nginx.conf')], () => false, { port: nginxPort });
     children.push({ child: master, signal: 'SIGQUIT' });
-    await new Promise((r) => setTimeout(r, 500));
     scenarios.push({ name: 'nginx mTLS (1 worker)', url: `https://127.0.0.1:${nginxPort}`, pids: () => childPids(master.pid) });
   }
 
-  const sidecarPort = await freePort();
   const adminPort = await freePort();
-  writeFileSync(
-    join(dir, 'sidecar.yaml'),
-    `dfspId: dfspa
+  const sidecarConfig = (port, verify, admin) => `dfspId: dfspa
 log: { level: info }
-admin: { host: 127.0.0.1, port: ${adminPort} }
+admin: ${admin ? `{ host: 127.0.0.1, port: ${admin} }` : '{ enabled: false }'}
 reload: { pollIntervalMs: 0 }
-jws: { keysDirectory: ${pki.files.peers} }
+jws: { keysDirectory: ${pki.files.peers}, verify: ${verify} }
 inbound:
   host: 127.0.0.1
-  port: ${sidecarPort}
+  port: ${port}
   tls: { certFile: ${pki.files.serverCert}, keyFile: ${pki.files.serverKey}, caFiles: [${pki.files.ca}], peerIdentity: { subjectCn: [hub-client] } }
   allowlist: [127.0.0.1/32]
   core: { url: "http://127.0.0.1:${corePort}", connections: 64 }
 outbound: { enabled: false }
-`,
-  );
-  const sidecar = await start(process.execPath, [join(dist, 'cli.js'), 'run', '--config', join(dir, 'sidecar.yaml')], (o) => o.includes('dfsp-sidecar started') || o.includes('"level":"fatal"'));
-  children.push({ child: sidecar });
-  scenarios.push({ name: 'dfsp-sidecar inbound', url: `https://127.0.0.1:${sidecarPort}`, pids: () => [sidecar.pid], sidecar: true });
+`;
+  const startSidecar = async (name, verify, admin) => {
+    const port = await freePort();
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, sidecarConfig(port, verify, admin));
+    const child = await start(process.execPath, [join(dist, 'cli.js'), 'run', '--config', file], (o) => o.includes('dfsp-sidecar started') || o.includes('"level":"fatal"'));
+    children.push({ child });
+    return { port, child };
+  };
+  const sidecar = await startSidecar('sidecar', true, adminPort);
+  scenarios.push({ name: 'dfsp-sidecar inbound', url: `https://127.0.0.1:${sidecar.port}`, pids: () => [sidecar.child.pid], sidecar: true });
+  const noVerify = await startSidecar('sidecar-noverify', false);
+  scenarios.push({ name: 'dfsp-sidecar, verify off', url: `https://127.0.0.1:${noVerify.port}`, pids: () => [noVerify.child.pid] });
 
   const active = scenarios.filter((s) => s.direct || ONLY.test(s.name));
   const request = () => ({ method: 'POST', path: '/quotes', headers: signed.headers, body: signed.body });
@@ -190,6 +201,8 @@ outbound: { enabled: false }
     }
   }
 
+  const rawVerifyUs = measureRawVerify(pki.jwsPrivate, signed);
+
   // The sidecar's own view: time spent in the sidecar vs in the core, from its histograms.
   const metricsText = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
   const sidecarOwn = histogramQuantiles(metricsText, 'dfsp_sidecar_inbound_sidecar_duration_seconds');
@@ -220,6 +233,7 @@ outbound: { enabled: false }
     };
   });
   const plainUs = summary.find((s) => s.name === 'plain node forwarder')?.usPerReq;
+  const verifyInServerUs = (summary.find((s) => s.name === 'dfsp-sidecar inbound')?.usPerReq ?? NaN) - (summary.find((s) => s.name === 'dfsp-sidecar, verify off')?.usPerReq ?? NaN);
   const nginxUs = summary.find((s) => s.name.startsWith('nginx'))?.usPerReq;
   for (const s of summary) {
     if (plainUs && s.usPerReq) s.vsPlain = round3(s.usPerReq / plainUs);
@@ -238,6 +252,8 @@ outbound: { enabled: false }
     target: { usPerReqVsPlain: 1.3 },
     summary,
     sidecarHistograms: { sidecarSeconds: sidecarOwn, coreSeconds: coreOwn },
+    rawCryptoVerifyUs: rawVerifyUs,
+    verifyInServerUs: Number.isFinite(verifyInServerUs) ? verifyInServerUs : undefined,
     rows,
   };
   mkdirSync(join(root, 'bench/results'), { recursive: true });
@@ -257,12 +273,33 @@ outbound: { enabled: false }
   process.stdout.write(
     `sidecar's own histograms over the whole run (upper bucket bounds): time in the sidecar p50 ≤ ${fmt(sidecarOwn.p50 * 1e3, 3)} ms, p99 ≤ ${fmt(sidecarOwn.p99 * 1e3, 3)} ms; time in the core p50 ≤ ${fmt(coreOwn.p50 * 1e3, 3)} ms, p99 ≤ ${fmt(coreOwn.p99 * 1e3, 3)} ms\n`,
   );
+  process.stdout.write(`raw crypto.verify RS256 (this process, same run): ${fmt(rawVerifyUs, 1)} µs/op; the sidecar with verification minus without: ${fmt(Number.isFinite(verifyInServerUs) ? verifyInServerUs : undefined)} µs/req\n`);
   process.stdout.write(`results: ${out}\n`);
   await cleanup();
 } catch (err) {
   process.stderr.write(`bench/inbound.mjs: ${err.stack ?? err}\n`);
   await cleanup();
   process.exit(1);
+}
+
+/** µs per raw crypto.verify of the request's signing input (the floor for verification). */
+function measureRawVerify(privateKey, signedRequest) {
+  const { protectedHeader, signature } = JSON.parse(signedRequest.headers['fspiop-signature']);
+  const input = Buffer.from(`${protectedHeader}.${signedRequest.body.toString('base64url')}`);
+  const sig = Buffer.from(signature, 'base64url');
+  const key = createPublicKey(privateKey);
+  for (let i = 0; i < 500; i++) verify('sha256', input, key, sig);
+  const runs = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < 500) {
+      verify('sha256', input, key, sig);
+      n++;
+    }
+    runs.push(((performance.now() - t0) * 1000) / n);
+  }
+  return runs.sort((a, b) => a - b)[1];
 }
 
 function round3(x) {

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 
 export async function makePki(dist, dir) {
@@ -86,27 +86,49 @@ export async function freePort() {
   return port;
 }
 
-/** Spawn a process and resolve once `ready(stdout)` is true; rejects on exit or timeout. */
+/**
+ * Spawn a process and resolve once `ready(stdout)` is true, or, with `port`, once that port on
+ * 127.0.0.1 accepts connections (for programs that print nothing, like nginx). Rejects on exit or
+ * timeout.
+ */
 export function start(cmd, args, ready, opts = {}) {
+  const { port, ...spawnOpts } = opts;
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnOpts });
     let out = '';
     let err = '';
+    let settled = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`${cmd} ${args.join(' ')}: not ready in time\n${out}\n${err}`));
     }, 20_000);
+    const ok = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(child);
+    };
     child.stdout.on('data', (d) => {
       out += d;
-      if (ready(out)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
+      if (ready(out)) ok();
     });
+    if (port !== undefined) {
+      const probe = () => {
+        if (settled) return;
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          ok();
+        });
+        s.once('error', () => setTimeout(probe, 50));
+      };
+      probe();
+    }
     child.stderr.on('data', (d) => (err += d));
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`${cmd} exited with ${code}\n${out}\n${err}`));
+      if (!settled) reject(new Error(`${cmd} exited with ${code}\n${out}\n${err}`));
+      settled = true;
     });
   });
 }
