@@ -1,6 +1,6 @@
 /**
  * JWS hot-path benchmark: the sidecar's FSPIOP signer and verifier (built code from dist/) against,
- * in the same run and interleaved rounds:
+ * in the same run, each group's cases interleaved in ~1 ms batches (bench/lib/measure.mjs):
  *   - the floor: raw node:crypto sign/verify on a KeyObject over the body bytes (what the targets
  *     are measured against), and over the prebuilt JWS signing input (the crypto a JWS cannot avoid);
  *   - jose 6 FlattenedSign / flattenedVerify (CryptoKey, one operation in flight);
@@ -17,8 +17,11 @@
  * Targets (issue #4): sign ≥ 0.9× raw crypto.sign; verify (raw match) ≥ 0.8× raw crypto.verify;
  * ≥ 4× the SDK signer; ≥ 8× the SDK validator.
  *
- * Env: JWS_BENCH_QUICK=1 (short rounds, ~20 s), JWS_BENCH_MS (per round, default 200),
- * JWS_BENCH_ROUNDS (default 5), JWS_BENCH_DIST (built code, default ../dist/).
+ * Figures are CPU time of this process (the dev box is shared), p10 of per-batch µs/op; ratios
+ * use those. Measures production code only: no test doubles, no metrics.
+ *
+ * Env: JWS_BENCH_QUICK=1 (short rounds, ~15 s), JWS_BENCH_MS (per case per round, default 200),
+ * JWS_BENCH_ROUNDS (default 5), JWS_BENCH_DIST (built code, default ../dist/). About a minute.
  * Output: a table on stdout, JSON in bench/results/jws-<timestamp>.json (git-ignored).
  */
 import crypto from 'node:crypto';
