@@ -21,6 +21,8 @@ describe('source-address allowlist', () => {
     const r = await send({ port: h.port, ca: h.pki.dfspCa.certPem, creds: { cert: h.pki.client.chainPem, key: h.pki.client.keyPem }, path: '/parties/MSISDN/123' });
     expect(r.ok && r.status).toBe(200);
     expect(h.core.hits.at(-1)?.headers['x-forwarded-for']).toBe('127.0.0.1');
+    // No x-request-id from the client: the sidecar sets one for the core.
+    expect(h.core.hits.at(-1)?.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('drops a denied source before any TLS byte', async () => {
