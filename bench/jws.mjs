@@ -20,8 +20,9 @@
  * Figures are CPU time of this process (the dev box is shared), p10 of per-batch µs/op; ratios
  * use those. Measures production code only: no test doubles, no metrics.
  *
- * Env: JWS_BENCH_QUICK=1 (short rounds, ~15 s), JWS_BENCH_MS (per case per round, default 200),
- * JWS_BENCH_ROUNDS (default 5), JWS_BENCH_DIST (built code, default ../dist/). About a minute.
+ * Env: JWS_BENCH_QUICK=1 (short rounds, ~15 s; also when BENCH_SECONDS < 5), JWS_BENCH_MS (per
+ * case per round, default 200), JWS_BENCH_ROUNDS or BENCH_ROUNDS (default 5), JWS_BENCH_DIST (built
+ * code, default ../dist/). About a minute.
  * Output: a table on stdout, JSON in bench/results/jws-<timestamp>.json (git-ignored).
  */
 import crypto from 'node:crypto';
@@ -33,9 +34,11 @@ import * as jose from 'jose';
 import { bulkQuoteBody, quoteBody } from './lib/fspiop-bodies.mjs';
 import { measureGroup } from './lib/measure.mjs';
 
-const quick = process.env.JWS_BENCH_QUICK === '1';
+// bench/run.mjs passes BENCH_ROUNDS / BENCH_SECONDS to every scenario: a short BENCH_SECONDS asks
+// for a quick pass here too.
+const quick = process.env.JWS_BENCH_QUICK === '1' || (process.env.BENCH_SECONDS !== undefined && Number(process.env.BENCH_SECONDS) < 5);
 const ROUND_MS = Number(process.env.JWS_BENCH_MS ?? (quick ? 60 : 200));
-const ROUNDS = Number(process.env.JWS_BENCH_ROUNDS ?? (quick ? 3 : 5));
+const ROUNDS = Number(process.env.JWS_BENCH_ROUNDS ?? process.env.BENCH_ROUNDS ?? (quick ? 3 : 5));
 const WARMUP_MS = quick ? 40 : 150;
 const distUrl = process.env.JWS_BENCH_DIST ? pathToFileURL(`${process.env.JWS_BENCH_DIST.replace(/\/?$/, '/')}`) : new URL('../dist/', import.meta.url);
 const { signRequest, verifyRequest, loadSigningKey, buildPeerKeySet, createVerifyPolicy } = await import(new URL('crypto/jws/index.js', distUrl).href);
