@@ -94,7 +94,9 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
     if (closing) res.setHeader('connection', 'close');
     if (rt === undefined || conn === undefined) {
       // Cannot happen while the gates hold (they refuse such connections); answer rather than hang.
-      sendError(res, new SidecarError('SHUTTING_DOWN', rt === undefined ? 'no_inbound_runtime' : 'unknown_connection'), requestId);
+      const err = new SidecarError('SHUTTING_DOWN', rt === undefined ? 'no_inbound_runtime' : 'unknown_connection');
+      metrics.requests.inc(['other', methodLabel(req.method), statusLabel(err.entry.status), err.code]);
+      sendError(res, err, requestId);
       return;
     }
     inFlight++;
