@@ -39,6 +39,21 @@ describe('body limits', () => {
     expect(h.core.hits.length).toBe(0);
   });
 
+  it('answers Expect: 100-continue with 413 (not 100) when the declared body is over the limit', async () => {
+    const r = await rawConnect({
+      port: h.port,
+      tls: { ca: h.pki.dfspCa.certPem, creds: creds() },
+      afterSecure: 'POST /quotes HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nexpect: 100-continue\r\ncontent-length: 5000\r\n\r\n',
+      waitMs: 3_000,
+    });
+    const text = r.received.toString('latin1');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).not.toContain('100 Continue');
+    expect(text.toLowerCase()).toContain('connection: close');
+    expect(r.closed).toBe(true);
+    expect(h.core.arrivals).toBe(0);
+  });
+
   it('never forwards a body that ends before its Content-Length', async () => {
     const r = await rawConnect({
       port: h.port,
