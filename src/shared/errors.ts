@@ -24,7 +24,7 @@ export const CATALOGUE = {
     status: 400,
     fspiopCode: '3101',
     description: 'Malformed syntax',
-    meaning: 'The body is not valid JSON (checked before any signature work).',
+    meaning: 'The body is not valid JSON. Inbound, a body is parsed only when its received bytes do not verify as they are (to try the re-serialisations older peers sign).',
   },
   BODY_MALFORMED: {
     status: 400,
@@ -54,7 +54,7 @@ export const CATALOGUE = {
     status: 400,
     fspiopCode: '3101',
     description: 'Malformed syntax',
-    meaning: 'Outbound: the core sent a body that is not JSON, or whose values would not survive a peer\'s parse and re-serialise (e.g. integers beyond 2^53), so no Mojaloop validator could verify it.',
+    meaning: 'Outbound: the core sent a body that is not JSON, or whose values would not survive a peer\'s parse and re-serialise (e.g. integers beyond 2^53, duplicate keys), or an FSPIOP-Source/Destination that is not printable ASCII, so no Mojaloop validator could verify it.',
   },
   UNKNOWN_IDENTITY: {
     status: 400,
