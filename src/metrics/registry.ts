@@ -35,7 +35,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): CommonMe
     registry,
     reloads: new Counter({
       name: `${METRIC_PREFIX}reloads_total`,
-      help: 'Snapshot reloads by result (success, failure, unchanged) and trigger (sighup, file_change).',
+      help: 'Snapshot reloads by result (success, failure) and trigger (sighup, file_change).',
       labelNames: ['result', 'trigger'],
       registers: [registry],
     }),
