@@ -3,7 +3,8 @@
  *
  *   parse-target     origin-form target only; which FSPIOP resource         → 400/3101
  *   read-body        bounded, exact bytes, within requestTimeoutMs           → 413/3104, 400/3101, 408/3000
- *   verify-jws       FSPIOP signature over those bytes (or a policy exemption) → 400/3105, 400/3102, 400/3101
+ *   verify-jws       FSPIOP signature over those bytes (or a policy exemption), → 400/3105, 400/3102, 400/3101
+ *                    batched once per event-loop turn
  *   forward-to-core  undici pool → core; the core's answer streamed back     → 502/1001, 504/2004
  *
  * Before any of this, once per connection (connection.ts): source allowlist (and PROXY header)
@@ -16,10 +17,10 @@ import type { InboundExchange } from './exchange.js';
 import { createForwardToCore } from './stages/forward-to-core.js';
 import { parseTarget } from './stages/parse-target.js';
 import { readRequestBody } from './stages/read-body.js';
-import { verifyJws } from './stages/verify-jws.js';
+import { createVerifyJws } from './stages/verify-jws.js';
 
 export { VERIFY_STAGE } from './stages/verify-jws.js';
 
 export function createInboundPipeline(deps: { pools: CorePools }): ReadonlyArray<Stage<InboundExchange>> {
-  return [parseTarget, readRequestBody, verifyJws, createForwardToCore(deps.pools)];
+  return [parseTarget, readRequestBody, createVerifyJws(), createForwardToCore(deps.pools)];
 }

@@ -8,6 +8,13 @@
  * /ping under the engine's `record` policy is let through with the failure noted (the core answers
  * PUT /ping/{id}/error with 3100, as the SDK does): the core sees
  * `x-dfsp-sidecar-jws: exempt:ping; failure=<reason>`.
+ *
+ * Verifications run in batches, once per event-loop turn (setImmediate: after the loop has read
+ * every socket that was ready). Interleaved with TLS, HTTP and undici work, each RSA verification
+ * found OpenSSL's code and data evicted from the CPU caches and cost 2.5× its tight-loop time
+ * (78 against 31 µs per request in bench/inbound.mjs); back to back they stay warm, and the
+ * sidecar's CPU per request dropped by about 30 µs. The price is that a request waits for the end
+ * of the current loop turn, microseconds.
  */
 import { verifyRequest, type VerifyResult } from '../../crypto/jws/index.js';
 import { SidecarError } from '../../shared/errors.js';
@@ -23,11 +30,43 @@ export function verdictOf(r: VerifyResult): JwsVerdict {
   return r.failure ? { outcome: 'exempt', reason: r.exemption, failure: r.failure.reason } : { outcome: 'exempt', reason: r.exemption };
 }
 
-export const verifyJws: Stage<InboundExchange> = {
-  name: VERIFY_STAGE,
-  run(ex) {
-    const body = need(ex.body, 'body', VERIFY_STAGE);
-    const { keys, policy } = ex.rt.jws;
-    ex.jws = verdictOf(verifyRequest({ method: ex.method, path: ex.target, headers: ex.req.headers, body }, keys, policy));
-  },
-};
+interface Pending {
+  readonly ex: InboundExchange;
+  readonly body: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+function verifyOne(p: Pending): void {
+  try {
+    const { keys, policy } = p.ex.rt.jws;
+    p.ex.jws = verdictOf(verifyRequest({ method: p.ex.method, path: p.ex.target, headers: p.ex.req.headers, body: p.body }, keys, policy));
+    p.resolve();
+  } catch (err) {
+    p.reject(err);
+  }
+}
+
+export function createVerifyJws(): Stage<InboundExchange> {
+  let pending: Pending[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    for (const p of batch) verifyOne(p);
+  };
+  return {
+    name: VERIFY_STAGE,
+    run(ex) {
+      const body = need(ex.body, 'body', VERIFY_STAGE);
+      return new Promise<void>((resolve, reject) => {
+        pending.push({ ex, body, resolve, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+      });
+    },
+  };
+}

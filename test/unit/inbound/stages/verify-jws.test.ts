@@ -38,3 +38,48 @@ describe('jwsHeaderValue', () => {
     expect(() => jwsHeaderValue(ex(undefined))).toThrow(/pipeline_order|needs 'jws'/);
   });
 });
+
+describe('the verify-jws stage (batched per event-loop turn)', () => {
+  it('verifies each request of a batch on its own: one passes, one fails with 3105, one is exempt', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createVerifyPolicy, loadPeerKeys } = await import('../../../../src/crypto/jws/index.js');
+    const { createVerifyJws } = await import('../../../../src/inbound/stages/verify-jws.js');
+    const dir = mkdtempSync(join(tmpdir(), 'verify-stage-'));
+    try {
+      mkdirSync(join(dir, 'peers'));
+      const kp = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      writeFileSync(join(dir, 'peers', 'payerfsp.pem'), kp.publicKey.export({ type: 'spki', format: 'pem' }));
+      const keys = (await loadPeerKeys(join(dir, 'peers'))).keySet;
+      const policy = createVerifyPolicy({});
+      const body = Buffer.from('{"transferState":"COMMITTED"}');
+      const ph = Buffer.from(JSON.stringify({ alg: 'RS256', 'FSPIOP-URI': '/transfers/1', 'FSPIOP-HTTP-Method': 'PUT', 'FSPIOP-Source': 'payerfsp' })).toString('base64url');
+      const signature = sign('sha256', Buffer.from(`${ph}.${body.toString('base64url')}`), kp.privateKey).toString('base64url');
+      const headers = { 'fspiop-source': 'payerfsp', 'fspiop-uri': '/transfers/1', 'fspiop-http-method': 'PUT', 'fspiop-signature': JSON.stringify({ signature, protectedHeader: ph }) };
+      const make = (method: string, b: Buffer) => ({ method, target: '/transfers/1', body: b, req: { headers }, rt: { jws: { keys, policy } }, jws: undefined }) as unknown as InboundExchange;
+      const good = make('PUT', body);
+      const tampered = make('PUT', Buffer.from('{"transferState":"ABORTED"}'));
+      const get = make('GET', Buffer.alloc(0));
+      const stage = createVerifyJws();
+      const results = await Promise.allSettled([stage.run(good), stage.run(tampered), stage.run(get)]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect(good.jws).toEqual({ outcome: 'verified', source: 'payerfsp', matched: 'raw' });
+      expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'INVALID_SIGNATURE' });
+      expect(tampered.jws).toBeUndefined();
+      expect(get.jws).toEqual({ outcome: 'exempt', reason: 'get' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the batch after the current turn, not synchronously', async () => {
+    const { createVerifyJws } = await import('../../../../src/inbound/stages/verify-jws.js');
+    const ex = { method: 'GET', target: '/parties/x', body: Buffer.alloc(0), req: { headers: {} }, rt: { jws: { keys: { bySource: new Map() }, policy: (await import('../../../../src/crypto/jws/index.js')).createVerifyPolicy({}) } }, jws: undefined } as unknown as InboundExchange;
+    const p = createVerifyJws().run(ex);
+    expect(ex.jws).toBeUndefined();
+    await p;
+    expect(ex.jws).toEqual({ outcome: 'exempt', reason: 'get' });
+  });
+});
