@@ -16,20 +16,24 @@
  * Also measured in this process, same run: a raw crypto.verify (RS256, the request's signing
  * input, pre-imported KeyObject) per operation, the floor of what verification can cost.
  *
- * What is measured, per scenario and round: req/s and client-side p50/p99 at `BENCH_CONNECTIONS`
- * closed-loop connections; the proxy process's CPU µs per request from /proc/<pid>/stat
- * (utime+stime over the measured window; nginx: its workers); and, with one connection (low load),
- * p50/p99, from which the time added by the proxy is the difference to `direct core` in the same
- * round. The load generator (bench/lib/mtls-loadgen.mjs) runs in this process; the core and each
- * proxy run as their own processes. Everything on 127.0.0.1.
+ * What is measured: keep-alive pools are opened and warmed up once per scenario (no TLS handshake
+ * in a measured slice), then short slices alternate between the scenarios round by round, so the
+ * background load of this shared machine hits them alike. Per slice: req/s and client-side
+ * p50/p99 at `BENCH_CONNECTIONS` closed-loop connections, and the proxy process's CPU µs per
+ * request from /proc/<pid>/stat (utime+stime over the slice; nginx: its workers). Reported: the
+ * median slice, and ratios taken per round (slices adjacent in time), then the median. Then, with
+ * one connection (low load), p50/p99; the time added by a proxy is its difference to `direct core`
+ * in the same round. The load generator (bench/lib/mtls-loadgen.mjs) runs in this process; the
+ * core and each proxy run as their own processes. Everything on 127.0.0.1.
  *
  * Production code with no test doubles: the sidecar is the built CLI. Results go to
  * bench/results/inbound-<time>.json and a table on stdout.
  *
- *   npm run build && node bench/inbound.mjs
- *   BENCH_SECONDS=3 BENCH_ROUNDS=1 node bench/inbound.mjs      # quick
- * Env: BENCH_SECONDS (load seconds per run, 5), BENCH_LAT_SECONDS (low-load seconds, 2),
- *      BENCH_ROUNDS (3), BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names).
+ *   npm run build && node bench/inbound.mjs                     # ~2.5 minutes
+ *   BENCH_ROUNDS=2 BENCH_LAT_ROUNDS=1 node bench/inbound.mjs    # quick
+ * Env: BENCH_SECONDS (seconds per load slice, 2), BENCH_ROUNDS (slices per scenario, 9),
+ *      BENCH_LAT_SECONDS (seconds per low-load slice, 1.5), BENCH_LAT_ROUNDS (3),
+ *      BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names).
  */
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
@@ -42,9 +46,10 @@ import { createLoadPool, runLoad } from './lib/mtls-loadgen.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const LAT_SECONDS = Number(process.env.BENCH_LAT_SECONDS ?? 2);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const LAT_SECONDS = Number(process.env.BENCH_LAT_SECONDS ?? 1.5);
+const LAT_ROUNDS = Number(process.env.BENCH_LAT_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ONLY = new RegExp(process.env.BENCH_ONLY ?? '.');
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -164,22 +169,24 @@ outbound: { enabled: false }
   const rows = [];
   const load = (s, connections, durationMs, dispatcher) => runLoad({ url: s.url, connections, durationMs, tls: s.url.startsWith('https') ? tls : undefined, request, dispatcher });
 
+  // Keep-alive pools for the whole run, warmed up once: every TLS handshake happens here, none in
+  // a measured slice. Then short slices, alternating scenarios round by round, so a change in the
+  // machine's background load hits every scenario alike; medians over the slices.
+  const tlsFor = (s) => (s.url.startsWith('https') ? tls : undefined);
+  for (const s of active) {
+    s.pool = createLoadPool({ url: s.url, connections: CONNECTIONS, tls: tlsFor(s) });
+    s.latPool = createLoadPool({ url: s.url, connections: 1, tls: tlsFor(s) });
+    await load(s, CONNECTIONS, 1_000, s.pool);
+    await load(s, 1, 300, s.latPool);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     for (const s of active) {
-      // Warm-up and measurement share one pool: the TLS handshakes happen in the warm-up.
-      const pool = createLoadPool({ url: s.url, connections: CONNECTIONS, tls: s.url.startsWith('https') ? tls : undefined });
-      await load(s, CONNECTIONS, 1_000, pool);
       const pids = s.pids();
       const before = pids.map(cpuTicks);
       const t0 = performance.now();
-      const r = await load(s, CONNECTIONS, SECONDS * 1000, pool);
+      const r = await load(s, CONNECTIONS, SECONDS * 1000, s.pool);
       const wallS = (performance.now() - t0) / 1000;
       const ticks = pids.map(cpuTicks).reduce((sum, t, i) => sum + t - before[i], 0);
-      await pool.close();
-      const latPool = createLoadPool({ url: s.url, connections: 1, tls: s.url.startsWith('https') ? tls : undefined });
-      await load(s, 1, 300, latPool);
-      const lat = await load(s, 1, LAT_SECONDS * 1000, latPool);
-      await latPool.close();
       const row = {
         round,
         name: s.name,
@@ -192,13 +199,21 @@ outbound: { enabled: false }
         p99ms: r.latencyMs?.p99,
         proxyCpuPct: pids.length ? Math.round(((ticks / CLK_TCK) * 100) / wallS) : undefined,
         proxyUsPerReq: pids.length && r.ok ? Math.round(((ticks / CLK_TCK) * 1e6) / (r.requests || r.ok)) : undefined,
-        lowLoadP50ms: lat.latencyMs?.p50,
-        lowLoadP99ms: lat.latencyMs?.p99,
-        lowLoadRps: lat.rps,
       };
       rows.push(row);
-      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${row.rps} req/s, ${row.proxyUsPerReq ?? '-'} µs/req, p50 ${row.p50ms} ms, low-load p50 ${row.lowLoadP50ms} ms, failed ${row.failed}\n`);
+      process.stderr.write(`round ${round + 1}/${ROUNDS} ${s.name}: ${row.rps} req/s, ${row.proxyUsPerReq ?? '-'} µs/req, p50 ${row.p50ms} ms, failed ${row.failed}\n`);
     }
+  }
+  // Low load: one connection, closed loop: the latency the proxy adds when nothing queues.
+  for (let round = 0; round < LAT_ROUNDS; round++) {
+    for (const s of active) {
+      const lat = await load(s, 1, LAT_SECONDS * 1000, s.latPool);
+      rows.push({ round, name: s.name, lowLoad: true, failed: lat.unexpected + lat.errors, lowLoadP50ms: lat.latencyMs?.p50, lowLoadP99ms: lat.latencyMs?.p99, lowLoadRps: lat.rps });
+    }
+  }
+  for (const s of active) {
+    await s.pool.close();
+    await s.latPool.close();
   }
 
   const rawVerifyUs = measureRawVerify(pki.jwsPrivate, signed);
@@ -212,11 +227,12 @@ outbound: { enabled: false }
     const v = xs.filter((x) => typeof x === 'number').sort((a, b) => a - b);
     return v.length ? v[Math.floor(v.length / 2)] : undefined;
   };
-  const direct = (round) => rows.find((r) => r.round === round && r.name === 'direct core (HTTP)');
+  const direct = (round) => rows.find((r) => r.lowLoad && r.round === round && r.name === 'direct core (HTTP)');
   const summary = active.map((s) => {
-    const mine = rows.filter((r) => r.name === s.name);
-    const added = mine.map((r) => (direct(r.round) ? r.lowLoadP50ms - direct(r.round).lowLoadP50ms : undefined));
-    const added99 = mine.map((r) => (direct(r.round) ? r.lowLoadP99ms - direct(r.round).lowLoadP99ms : undefined));
+    const mine = rows.filter((r) => r.name === s.name && !r.lowLoad);
+    const low = rows.filter((r) => r.name === s.name && r.lowLoad);
+    const added = low.map((r) => (direct(r.round) ? r.lowLoadP50ms - direct(r.round).lowLoadP50ms : undefined));
+    const added99 = low.map((r) => (direct(r.round) ? r.lowLoadP99ms - direct(r.round).lowLoadP99ms : undefined));
     return {
       name: s.name,
       rps: med(mine.map((r) => r.rps)),
@@ -226,18 +242,30 @@ outbound: { enabled: false }
       proxyCpuPct: med(mine.map((r) => r.proxyCpuPct)),
       usPerReq: med(mine.map((r) => r.proxyUsPerReq)),
       usPerReqRuns: mine.map((r) => r.proxyUsPerReq),
-      lowLoadP50ms: med(mine.map((r) => r.lowLoadP50ms)),
+      lowLoadP50ms: med(low.map((r) => r.lowLoadP50ms)),
       addedP50ms: s.direct ? undefined : round3(med(added)),
       addedP99ms: s.direct ? undefined : round3(med(added99)),
-      failed: mine.reduce((n, r) => n + r.failed, 0),
+      failed: mine.concat(low).reduce((n, r) => n + r.failed, 0),
     };
   });
   const plainUs = summary.find((s) => s.name === 'plain node forwarder')?.usPerReq;
-  const verifyInServerUs = (summary.find((s) => s.name === 'dfsp-sidecar inbound')?.usPerReq ?? NaN) - (summary.find((s) => s.name === 'dfsp-sidecar, verify off')?.usPerReq ?? NaN);
+  const verifyInServerUs = med(
+    rows.filter((r) => r.name === 'dfsp-sidecar inbound' && !r.lowLoad).map((r) => {
+      const off = rows.find((x) => x.name === 'dfsp-sidecar, verify off' && !x.lowLoad && x.round === r.round);
+      return off?.proxyUsPerReq !== undefined && r.proxyUsPerReq !== undefined ? r.proxyUsPerReq - off.proxyUsPerReq : undefined;
+    }),
+  ) ?? NaN;
   const nginxUs = summary.find((s) => s.name.startsWith('nginx'))?.usPerReq;
+  // Ratios per round (slices adjacent in time), then the median: steadier than a ratio of medians.
+  const paired = (name, baseline) =>
+    round3(med(rows.filter((r) => r.name === name && !r.lowLoad).map((r) => {
+      const b = rows.find((x) => x.name === baseline && !x.lowLoad && x.round === r.round);
+      return b?.proxyUsPerReq && r.proxyUsPerReq ? r.proxyUsPerReq / b.proxyUsPerReq : undefined;
+    })));
+  const nginxName = summary.find((s) => s.name.startsWith('nginx'))?.name;
   for (const s of summary) {
-    if (plainUs && s.usPerReq) s.vsPlain = round3(s.usPerReq / plainUs);
-    if (nginxUs && s.usPerReq) s.vsNginx = round3(s.usPerReq / nginxUs);
+    if (plainUs && s.usPerReq) s.vsPlain = paired(s.name, 'plain node forwarder');
+    if (nginxUs && s.usPerReq && nginxName) s.vsNginx = paired(s.name, nginxName);
   }
 
   const result = {
@@ -247,6 +275,7 @@ outbound: { enabled: false }
     seconds: SECONDS,
     lowLoadSeconds: LAT_SECONDS,
     rounds: ROUNDS,
+    lowLoadRounds: LAT_ROUNDS,
     connections: CONNECTIONS,
     body: `${signed.body.length} bytes, POST /quotes, RS256 over the raw bytes`,
     target: { usPerReqVsPlain: 1.3 },
@@ -262,7 +291,7 @@ outbound: { enabled: false }
 
   const fmt = (v, d = 0) => (v === undefined ? '–' : typeof v === 'number' ? v.toFixed(d) : String(v));
   const lines = [
-    `| scenario | req/s (median [runs]) | p50 ms | p99 ms | proxy CPU % | proxy µs CPU/req [runs] | × plain | × nginx | low-load p50 ms | added p50 / p99 ms | failed |`,
+    `| scenario | req/s median [slices] | p50 ms | p99 ms | proxy CPU % | proxy µs CPU/req median [slices] | × plain (paired) | × nginx (paired) | low-load p50 ms | added p50 / p99 ms | failed |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...summary.map(
       (s) =>
