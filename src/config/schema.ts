@@ -234,7 +234,16 @@ const shape = z.strictObject({
   outbound,
 });
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+/** 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and the name localhost. */
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  try {
+    const addr = ipaddr.process(host.replace(/^\[|\]$/g, ''));
+    return addr.range() === 'loopback';
+  } catch {
+    return false;
+  }
+}
 
 /** Rules that span keys. Each issue names the key to fix, so all problems are reported at once. */
 export const configSchema = shape.superRefine((c, ctx) => {
@@ -260,7 +269,7 @@ export const configSchema = shape.superRefine((c, ctx) => {
       need(['outbound', 'tls', c.outbound.tls.certFile ? 'keyFile' : 'certFile'], 'certFile and keyFile go together');
     }
     if (c.jws.sign && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'required when jws.sign is true and outbound is enabled');
-    if (!c.outbound.socketPath && !LOOPBACK_HOSTS.has(c.outbound.host) && !c.outbound.allowNonLoopback) {
+    if (!c.outbound.socketPath && !isLoopbackHost(c.outbound.host) && !c.outbound.allowNonLoopback) {
       need(['outbound', 'host'], 'not a loopback address: the core\'s calls are unauthenticated; set outbound.allowNonLoopback: true to bind it anyway');
     }
     const o = c.outbound.oauth;

@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { lstat, unlink } from 'node:fs/promises';
-import ipaddr from 'ipaddr.js';
+import { isLoopbackHost } from '../config/schema.js';
 import { SidecarError } from '../shared/errors.js';
 import type { Gateway, GatewayDeps, Readiness } from '../shared/gateway.js';
 import { listenOn } from '../shared/listen.js';
@@ -155,7 +155,7 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
         log.info({ socketPath: cfg.socketPath, signing: signer.mode, threads: signer.threads }, 'outbound listener on a unix socket');
         return cfg.socketPath;
       }
-      if (!isLoopback(cfg.host)) {
+      if (!isLoopbackHost(cfg.host)) {
         log.warn({ host: cfg.host }, 'outbound listener bound to a non-loopback address (outbound.allowNonLoopback): anyone who can reach it can send requests signed as this DFSP');
       }
       const address = await listenOn(server, cfg.port, cfg.host);
@@ -200,16 +200,6 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       metrics.signWorkers.set(0);
     },
   };
-}
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  try {
-    const addr = ipaddr.process(host);
-    return addr.range() === 'loopback';
-  } catch {
-    return false;
-  }
 }
 
 /**

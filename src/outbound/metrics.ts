@@ -87,7 +87,7 @@ export function createOutboundMetrics(registry: Registry): OutboundMetrics {
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     }),
-    inFlight: new Gauge({ name: `${P}in_flight_requests`, help: 'Core requests currently being handled.', registers: [registry] }),
+    inFlight: new Gauge({ name: `${P}requests_in_flight`, help: 'Core requests currently being handled.', registers: [registry] }),
     tokenExpiry: new Gauge({
       name: `${P}token_expiry_timestamp_seconds`,
       help: 'Expiry of the most recent OAuth access token, unix seconds: in the past once it expired with no replacement, 0 before the first token or without OAuth, +Inf for a static token or one without a lifetime.',

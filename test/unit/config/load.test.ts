@@ -178,3 +178,16 @@ unknownTop: 1
     else expect(issues(r)[0]?.message).toBe('cannot read config: permission denied');
   });
 });
+
+describe('outbound loopback rule', () => {
+  it('accepts any loopback address (127.0.0.0/8, ::1) without allowNonLoopback', async () => {
+    for (const host of ['127.0.0.2', '::1', 'localhost']) {
+      const r = await loadConfig({
+        file: yamlFile(`lo-${Math.random().toString(36).slice(2)}.yaml`, `dfspId: dfspa\ninbound: { enabled: false }\njws: { sign: false }\noutbound: { hub: { default: "http://hub:80" }, tls: { enabled: false }, host: "${host}" }\n`),
+        env: {},
+        cwd: dir,
+      });
+      expect(r.ok, host).toBe(true);
+    }
+  });
+});
