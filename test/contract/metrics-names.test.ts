@@ -13,9 +13,9 @@ describe('metric names', () => {
     expect(metrics.length).toBeGreaterThan(10);
     for (const m of metrics) {
       expect(m.name, m.name).toMatch(/^dfsp_sidecar_[a-z0-9_]+$/);
-      if (m.type === 'counter') expect(m.name, m.name).toMatch(/_total$/);
+      if (String(m.type) === 'counter') expect(m.name, m.name).toMatch(/_total$/);
       else expect(m.name, m.name).not.toMatch(/_total$/);
-      if (m.type === 'histogram') expect(m.name, m.name).toMatch(/_(seconds|bytes)$/);
+      if (String(m.type) === 'histogram') expect(m.name, m.name).toMatch(/_(seconds|bytes)$/);
       expect(m.help.length, m.name).toBeGreaterThan(10);
     }
   });
