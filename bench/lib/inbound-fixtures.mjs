@@ -99,7 +99,9 @@ export function start(cmd, args, ready, opts = {}) {
     let err = '';
     let settled = false;
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      // SIGTERM first: a master process (nginx) stops its workers; SIGKILL would orphan them.
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
       reject(new Error(`${cmd} ${args.join(' ')}: not ready in time\n${out}\n${err}`));
     }, 20_000);
     const ok = () => {
