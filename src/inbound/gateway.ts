@@ -22,7 +22,8 @@ import { requestIdFrom, runPipeline, sendError, type PipelineHooks } from '../sh
 import { createConnectionGate } from './connection.js';
 import { createCorePools } from './core-pool.js';
 import { InboundRequest, type InboundExchange } from './exchange.js';
-import { createInboundMetrics, methodLabel, resourceLabel } from './metrics.js';
+import { methodLabel, resourceLabel } from '../metrics/labels.js';
+import { createInboundMetrics } from './metrics.js';
 import { createInboundPipeline, VERIFY_STAGE } from './pipeline.js';
 import { applyRuntime, createInboundServer } from './server.js';
 import { interruptBodyRead } from './stages/read-body.js';

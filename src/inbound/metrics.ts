@@ -13,23 +13,12 @@
  * connection-level ones (updated once per connection) are ordinary prom-client series.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { FSPIOP_RESOURCES } from '../crypto/jws/resource.js';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from '../metrics/registry.js';
 import type { HandshakeFailureReason } from './peer-identity.js';
 import { counterSeries, gaugeSeries, histogramSeries, type CounterSeries, type GaugeSeries, type HistogramSeries } from './request-series.js';
 
 const P = `${METRIC_PREFIX}inbound_`;
 
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const RESOURCES = new Set<string>(FSPIOP_RESOURCES);
-
-export function methodLabel(method: string | undefined): string {
-  return method !== undefined && METHODS.has(method) ? method : 'other';
-}
-
-export function resourceLabel(resource: string | undefined): string {
-  return resource !== undefined && RESOURCES.has(resource) ? resource : 'other';
-}
 
 /** Why a TCP connection was closed before any TLS byte was exchanged. */
 export type ConnectionDenyReason = 'ip_not_allowed' | 'proxy_header_invalid' | 'proxy_header_timeout' | 'proxy_header_too_large' | 'not_ready' | 'shutting_down';

@@ -1,6 +1,6 @@
 /**
  * The outbound gateway's Prometheus series, registered on the shared registry. Every label comes
- * from a closed set: FSPIOP resources (HUB_RESOURCES plus `other`), a fixed method list, HTTP
+ * from a closed set: FSPIOP resources (src/metrics/labels.ts, plus `other`), a fixed method list, HTTP
  * status codes, catalogue codes, token outcome tokens, and upstream origins (bounded by config).
  *
  * The sidecar's own time is reported apart from the hub's: `sidecar_duration` is the request's
@@ -8,22 +8,10 @@
  * hub's response, so a slow hub never hides (or is blamed for) a slow sidecar.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { HUB_RESOURCES } from '../config/schema.js';
 import { LATENCY_BUCKETS, METRIC_PREFIX } from '../metrics/registry.js';
 
 const P = `${METRIC_PREFIX}outbound_`;
 
-/** Methods counted by name; anything else is `other` (keeps the label set closed). */
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
-const RESOURCES = new Set<string>(HUB_RESOURCES);
-
-export function methodLabel(method: string): string {
-  return METHODS.has(method) ? method : 'other';
-}
-
-export function resourceLabel(resource: string | undefined): string {
-  return resource !== undefined && RESOURCES.has(resource) ? resource : 'other';
-}
 
 /** `ok` when the hub's answer was relayed (whatever its status), otherwise the catalogue code. */
 export type Outcome = 'ok' | string;

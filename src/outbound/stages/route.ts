@@ -5,7 +5,7 @@
 import { SidecarError } from '../../shared/errors.js';
 import type { Stage } from '../../shared/pipeline.js';
 import type { OutboundExchange } from '../exchange.js';
-import { resourceLabel } from '../metrics.js';
+import { resourceLabel } from '../../metrics/labels.js';
 import { parseTarget, resolveRoute } from '../routes.js';
 
 export const routeStage: Stage<OutboundExchange> = {

@@ -21,7 +21,12 @@ describe('route stage', () => {
     routeStage.run(x);
     expect(x.route?.upstream.origin).toBe('https://hub.example');
     expect(x.resource).toBe('fxQuotes');
-    const other = exchange('/thirdpartyRequests/1', { default: 'https://hub.example' });
+    // Every FSPIOP resource is a label of its own (the set is shared with inbound); a non-FSPIOP
+    // first segment is `other`, so the core cannot grow the series count.
+    const thirdparty = exchange('/thirdpartyRequests/1', { default: 'https://hub.example' });
+    routeStage.run(thirdparty);
+    expect(thirdparty.resource).toBe('thirdpartyRequests');
+    const other = exchange('/not-fspiop/1', { default: 'https://hub.example' });
     routeStage.run(other);
     expect(other.resource).toBe('other');
   });
