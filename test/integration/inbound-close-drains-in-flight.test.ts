@@ -3,11 +3,11 @@
  * lets an in-flight request finish (answered with Connection: close), reports not ready while
  * draining; a request still running at the deadline is cut off there.
  */
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mtlsPool, send } from '../helpers/inbound-client.js';
 import { startCore, type CoreStandIn } from '../helpers/inbound-core.js';
 import { startInboundHarness, type InboundHarness } from '../helpers/inbound-harness.js';
+import { canConnect } from '../helpers/net.js';
 
 const cores: CoreStandIn[] = [];
 const harnesses: InboundHarness[] = [];
@@ -27,17 +27,6 @@ async function slowCoreHarness(delayMs: number) {
   const h = await startInboundHarness({ core });
   harnesses.push(h);
   return { h, hit };
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 describe('close(deadline)', () => {

@@ -2,11 +2,11 @@
  * SIGTERM with a request in flight: the listener stops accepting at once, /readyz turns 503, the
  * in-flight request still completes, and the process exits 0.
  */
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mtlsRequest } from '../helpers/mtls-client.js';
 import { boundAddresses, inboundOnlyConfig, makeFixture, portOf, startCore, type CoreStandIn } from '../helpers/sidecar-fixture.js';
 import { startSidecarProcess, type SidecarProcess } from '../helpers/sidecar-process.js';
+import { canConnect } from '../helpers/net.js';
 
 let core: CoreStandIn | undefined;
 let sidecar: SidecarProcess | undefined;
@@ -14,17 +14,6 @@ afterAll(async () => {
   await sidecar?.kill();
   await core?.close();
 });
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
 
 describe('SIGTERM with a request in flight', () => {
   it('lets it finish, refuses new connections, reports not ready, exits 0', async () => {
