@@ -6,15 +6,18 @@
  * - the core's Authorization and FSPIOP-Signature are never forwarded: the hub gets our token and
  *   our signature, or none (a core cannot smuggle its own credentials past the sidecar);
  * - the signer's date / fspiop-* headers replace the core's (the signature covers those values);
- * - Content-Length is left to undici, which sets it from the exact bytes sent.
+ * - Content-Length is left to undici, which sets it from the exact bytes sent;
+ * - `x-request-id` is the one this request is logged under (the core's own when it sent a sane one),
+ *   so the hub's logs and ours can be joined.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { forwardableHeaders } from '../shared/headers.js';
 
 const FROM_CORE_NEVER = new Set(['authorization', 'fspiop-signature']);
 
-export function hubHeaders(core: IncomingHttpHeaders, set: Readonly<Record<string, string>>, token: string | undefined): Record<string, string | string[]> {
+export function hubHeaders(core: IncomingHttpHeaders, set: Readonly<Record<string, string>>, token: string | undefined, requestId: string): Record<string, string | string[]> {
   const out = forwardableHeaders(core, FROM_CORE_NEVER);
+  out['x-request-id'] = requestId;
   for (const name in set) {
     if (name === 'content-length') continue;
     out[name] = set[name] as string;

@@ -22,7 +22,7 @@ export const signStage: Stage<OutboundExchange> = {
     const identity = need(x.identity, 'identity');
     const target = need(x.target, 'target');
     if (!rt.sign || identity.key === undefined) {
-      x.hub = { path: hubPath(need(x.route, 'route'), target), method: x.method, headers: hubHeaders(x.req.headers, unsignedHeaders(x, identity), x.token), body: nonEmpty(x.body) };
+      x.hub = { path: hubPath(need(x.route, 'route'), target), method: x.method, headers: hubHeaders(x.req.headers, unsignedHeaders(x, identity), x.token, x.requestId), body: nonEmpty(x.body) };
       return;
     }
     const out = x.services.signer.sign({
@@ -46,7 +46,7 @@ function finish(x: OutboundExchange, out: SignOutput, identity: Identity): void 
   x.hub = {
     path: hubPath(need(x.route, 'route'), need(x.target, 'target')),
     method: x.method,
-    headers: hubHeaders(x.req.headers, out.headers, x.token),
+    headers: hubHeaders(x.req.headers, out.headers, x.token, x.requestId),
     body: out.body,
   };
 }

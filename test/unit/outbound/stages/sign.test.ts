@@ -22,10 +22,12 @@ async function exchange(opts: { method: string; url: string; headers?: IncomingH
   const { table } = compileRoutes({ default: 'https://hub.example/base/' }, { requireTls: true });
   const runtime = { dfspId: 'dfspa', sign: opts.sign ?? true, signPutParties: true, routes: table, identities: new Map() } as unknown as OutboundRuntime;
   const target = parseTarget(opts.url) as Target;
+  const headers = opts.headers ?? {};
   return {
-    requestId: 'r1',
+    // As the gateway derives it (requestIdFrom): the core's x-request-id when it sent one.
+    requestId: typeof headers['x-request-id'] === 'string' ? headers['x-request-id'] : 'r1',
     startedAt: 0n,
-    req: { headers: opts.headers ?? {}, url: opts.url } as never,
+    req: { headers, url: opts.url } as never,
     res: {} as never,
     log: createSilentLogger(),
     upstreamNs: 0n,
