@@ -73,6 +73,11 @@ async function runWithConfig(io: Io, file: string | undefined): Promise<number> 
     }
     log.fatal({ err }, 'cannot start');
     log.flush();
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      io.stderr(`dfsp-sidecar: cannot listen on ${e.address ?? '?'}:${e.port ?? '?'} (${e.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'}): check the listener ports in the config\n`);
+      return EXIT_USAGE;
+    }
     return 1;
   }
   log.info({ addresses: describe(sidecar.addresses), config: loaded.file, fromEnv: loaded.fromEnv }, 'dfsp-sidecar started');

@@ -64,11 +64,16 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
 
   const core = createEchoCore();
   const token = createDevTokenServer({ clientKey: DEV_DFSP_ID, clientSecret: secret, expiresIn: 300 });
-  await core.listen('127.0.0.1', ports.core);
-  await token.listen('127.0.0.1', ports.token);
   const stopHelpers = async () => {
-    await Promise.all([core.close(), token.close()]);
+    await Promise.all([core.server.listening ? core.close() : undefined, token.server.listening ? token.close() : undefined]);
   };
+  try {
+    await core.listen('127.0.0.1', ports.core);
+    await token.listen('127.0.0.1', ports.token);
+  } catch (err) {
+    await stopHelpers();
+    return listenFailed(io, err);
+  }
 
   const load = () => loadConfig({ file: configFile, env: io.env, cwd: io.cwd });
   const loaded = await load();
@@ -93,10 +98,18 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
       for (const i of err.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
       return 2;
     }
-    throw err;
+    return listenFailed(io, err);
   }
   io.stdout(banner({ dir: relative(io.cwd, dir) || '.', ports, fresh, addresses: describe(sidecar.addresses) }));
   return serveUntilSignal(sidecar, log, loaded.config.shutdown.drainTimeoutMs, stopHelpers);
+}
+
+/** A port already taken is the usual first-run failure: say so, and how to pick free ports. */
+function listenFailed(io: Io, err: unknown): number {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw err;
+  io.stderr(`dev profile: cannot listen on ${e.address ?? '127.0.0.1'}:${e.port ?? '?'} (${e.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'}); choose other ports with --port-base N, or --port-base 0 for free ones\n`);
+  return 2;
 }
 
 /** Make the dev PKI unless a complete one, valid for another week, is already there. Returns whether it was (re)made. */
