@@ -222,7 +222,7 @@ async function verify(values: Values, io: Io, deps: Required<JwsCommandDeps>): P
   const putParties = oneOf(values, 'put-parties', ['always', 'if-signed', 'never'] as const);
   const policyOptions: Partial<VerifyPolicyOptions> = {
     ping: 'enforce',
-    checkRequestLine: values['check-request-line'] === true,
+    requestLine: values['check-request-line'] === true ? 'enforce' : 'off',
     allowUnsignedFromHub: values['allow-unsigned-hub'] === true,
     hubFspId: hubId,
     ...(destination ? { destination } : {}),

@@ -27,7 +27,7 @@ export {
 } from './key-store.js';
 export { createPeerKeyWatcher, type PeerKeyWatcher, type PeerKeyWatcherOptions } from './key-watcher.js';
 export { keyFileName, parsePeerKeyFile, type KeySlot, type PeerKey } from './peer-key.js';
-export { FSPIOP_RESOURCES, fspiopResource, fspiopUri, type FspiopResource } from './resource.js';
+export { FSPIOP_RESOURCES, fspiopResource, fspiopUri, leadingResource, type FspiopResource } from './resource.js';
 export { DEFAULT_SIGN_POLICY, fspiopDate, signRequest, type SignInput, type SignPolicy, type SignResult } from './sign.js';
 export { buildProtectedHeader, decodeProtectedHeader, formatSignatureHeader, parseSignatureHeader } from './signature-header.js';
 export { loadSigningKey, spkiFingerprint, type SigningKey } from './signing-key.js';
@@ -37,6 +37,7 @@ export {
   DEFAULT_VERIFY_POLICY_OPTIONS,
   VERIFY_REASON_CODES,
   VERIFY_REASONS,
+  requestLineProblem,
   verifyRequest,
   type Exempted,
   type Exemption,

@@ -78,3 +78,20 @@ export function fspiopUri(path: string): string {
   if (pathOnly.startsWith('/')) return pathOnly;
   return `/${pathOnly}`;
 }
+
+/**
+ * The resource named by the first segment of a service-relative path (`/parties/MSISDN/1` →
+ * `parties`), or undefined. The inbound policy decides exemptions on this, not on the left-most
+ * resource anywhere in the path: the core routes on the first segment.
+ */
+export function leadingResource(path: string): FspiopResource | undefined {
+  if (path.charCodeAt(0) !== 0x2f /* / */) return undefined;
+  let end = 1;
+  while (end < path.length) {
+    const c = path.charCodeAt(end);
+    if (c === 0x2f || c === 0x3f || c === 0x23) break; // / ? #
+    end++;
+  }
+  const segment = path.slice(1, end);
+  return RESOURCE_SET.has(segment) ? (segment as FspiopResource) : undefined;
+}

@@ -14,6 +14,16 @@
  * and is otherwise left to the core's own validation. The SDK parses first; for a request that is
  * both malformed and badly signed we may therefore report 3105 where it reports 3101.
  *
+ * Request-line binding (`requestLine`, default enforce): FSPIOP-HTTP-Method must be the request
+ * method and FSPIOP-URI the request path, exactly (Signature_v1.1 §2.2.1 steps 4–5). No SDK checks
+ * this, so a message signed for `PUT /transfers/A/error` would otherwise be accepted on any other
+ * request line. `path` is the service-relative path (the gateway strips its configured base path
+ * first). The one exception is the SDK's own ping, which signs `//host:port/ping/{id}` (§3.2).
+ *
+ * When a re-serialisation is what verified, the result carries those bytes: they, and never the
+ * received ones, are what the caller may pass on (a duplicate key, a rounded integer or an invalid
+ * UTF-8 byte in the received body would otherwise reach the core unsigned).
+ *
  * No JWT claim checks on the body (trap T12: the SDK enforces a top-level `exp`/`nbf`; we do not).
  */
 import { verify as cryptoVerify } from 'node:crypto';
@@ -23,7 +33,7 @@ import { stringifySorted } from './reserialise.js';
 import { checkSignedHeaders, quote, type DestinationPolicy, type HeaderCheckReason } from './header-checks.js';
 import type { PeerKeySet } from './key-store.js';
 import type { PeerKey } from './peer-key.js';
-import { fspiopResource, fspiopUri } from './resource.js';
+import { leadingResource } from './resource.js';
 import { decodeProtectedHeader, parseSignatureHeader } from './signature-header.js';
 import { signingInput } from './signing-input.js';
 
@@ -42,6 +52,7 @@ export type VerifyReason =
   | HeaderCheckReason
   | 'request_mismatch'
   | 'malformed_json'
+  | 'too_large_to_reserialise'
   | 'signature_mismatch';
 
 /** Catalogue code for each reason: 3102 for missing FSPIOP headers, 3101 for bodies, else 3105. */
@@ -64,6 +75,7 @@ export const VERIFY_REASON_CODES: Readonly<Record<VerifyReason, ErrorCode>> = Ob
   destination_mismatch: 'INVALID_SIGNATURE',
   request_mismatch: 'INVALID_SIGNATURE',
   malformed_json: 'MALFORMED_JSON',
+  too_large_to_reserialise: 'INVALID_SIGNATURE',
   signature_mismatch: 'INVALID_SIGNATURE',
 });
 
@@ -96,6 +108,10 @@ export interface Verified {
   readonly source: string;
   readonly alg: JwsAlgorithm;
   readonly keyFingerprint: string;
+  /** The bytes the signature covers when a re-serialisation matched (undefined for `raw`). */
+  readonly bytes?: Buffer;
+  /** requestLine 'record': the request line disagreed with the signed one (forwarded anyway). */
+  readonly requestLineMismatch?: VerifyFailure;
 }
 
 export interface Exempted {
@@ -130,11 +146,19 @@ export interface VerifyPolicyOptions {
    */
   readonly ping: 'record' | 'enforce' | 'skip';
   /**
-   * Also require FSPIOP-HTTP-Method = the request method and FSPIOP-URI = the service-relative
-   * request path (Signature_v1.1 §2.2.1 steps 4–5). Default false: no SDK checks it, SDK-signed
-   * PUT /ping and ids equal to resource names would fail (trap T4).
+   * Request-line binding: FSPIOP-HTTP-Method = the request method and FSPIOP-URI = the request's
+   * service-relative path, exactly (Signature_v1.1 §2.2.1 steps 4–5). 'enforce' (default) rejects a
+   * mismatch (request_mismatch, 3105); 'record' accepts it and reports it in `requestLineMismatch`;
+   * 'off' does not compare (what every SDK does: trap T4).
    */
-  readonly checkRequestLine: boolean;
+  readonly requestLine: 'enforce' | 'record' | 'off';
+  /**
+   * Bodies larger than this are verified over their raw bytes only: parsing and re-serialising a
+   * large body that does not verify raw costs the event loop milliseconds per attempt, which a
+   * peer could repeat at will. Peers that sign what they send (every SDK since 19.x sends the
+   * bytes it signed) match raw at any size.
+   */
+  readonly reserialiseLimitBytes: number;
 }
 
 export interface VerifyPolicy extends VerifyPolicyOptions {
@@ -149,7 +173,8 @@ export const DEFAULT_VERIFY_POLICY_OPTIONS: VerifyPolicyOptions = Object.freeze(
   algorithms: DEFAULT_ALGORITHMS,
   destination: 'sdk-strict',
   ping: 'record',
-  checkRequestLine: false,
+  requestLine: 'enforce',
+  reserialiseLimitBytes: 65_536,
 });
 
 /** Compiles a policy once (at load/reload); the hot path only reads it. */
@@ -165,6 +190,7 @@ export const DEFAULT_VERIFY_POLICY: VerifyPolicy = createVerifyPolicy();
 
 export interface VerifyInput {
   readonly method: string;
+  /** The service-relative request target (`/transfers/1`): the gateway strips its base path first. */
   readonly path: string;
   /** Node's IncomingHttpHeaders: lower-case names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>;
@@ -239,15 +265,26 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
   if (dateHeader === null || destination === null) return fail('duplicate_header', `${dateHeader === null ? 'Date' : 'FSPIOP-Destination'} sent more than once`);
   const mismatch = checkSignedHeaders(protectedHeader, { uri, method: httpMethod, source, destination, date: dateHeader }, policy.destination);
   if (mismatch !== undefined) return fail(mismatch.reason, mismatch.detail);
-  if (policy.checkRequestLine) {
-    if (httpMethod !== method) return fail('request_mismatch', `FSPIOP-HTTP-Method ${quote(httpMethod)} but the request is ${method}`);
-    const actual = fspiopUri(input.path);
-    if (uri !== actual) return fail('request_mismatch', `FSPIOP-URI ${quote(uri)} but the request path is ${quote(actual)}`);
+  let requestLineMismatch: VerifyFailure | undefined;
+  if (policy.requestLine !== 'off') {
+    const detail = requestLineProblem(method, input.path, httpMethod, uri);
+    if (detail !== undefined) {
+      requestLineMismatch = fail('request_mismatch', detail);
+      if (policy.requestLine === 'enforce') return requestLineMismatch;
+    }
   }
+  const verified = (matched: MatchedEncoding, key: PeerKey, bytes?: Buffer): Verified => {
+    const v: Verified = { ok: true, verified: true, matched, source, alg, keyFingerprint: key.fingerprint };
+    if (bytes === undefined && requestLineMismatch === undefined) return v;
+    return { ...v, ...(bytes ? { bytes } : {}), ...(requestLineMismatch ? { requestLineMismatch } : {}) };
+  };
 
   const prefix = parsed.protectedHeader;
   const raw = verifyWith(keys, alg, signingInput(prefix, body), parsed.signature);
-  if (raw !== undefined) return { ok: true, verified: true, matched: 'raw', source, alg, keyFingerprint: raw.fingerprint };
+  if (raw !== undefined) return verified('raw', raw);
+  if (body.length > policy.reserialiseLimitBytes) {
+    return fail('too_large_to_reserialise', `the signature does not cover the raw bytes, and a ${body.length}-byte body is over jws.reserialiseLimitBytes (${policy.reserialiseLimitBytes}) so no re-serialisation was tried`);
+  }
 
   let value: unknown;
   try {
@@ -262,7 +299,7 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.equals(body)) return undefined;
     const key = verifyWith(keys, alg, signingInput(prefix, bytes), parsed.signature);
-    return key === undefined ? undefined : { ok: true, verified: true, matched: encoding, source, alg, keyFingerprint: key.fingerprint };
+    return key === undefined ? undefined : verified(encoding, key, bytes);
   };
   const reserialise = (f: () => string): string | undefined => {
     try {
@@ -289,9 +326,11 @@ export function verifyRequest(input: VerifyInput, keySet: PeerKeySet, policy: Ve
     if (!policy.enabled) return { ok: true, verified: false, exemption: 'disabled' };
     if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return { ok: true, verified: false, exemption: 'get' };
     if (method === 'DELETE') return { ok: true, verified: false, exemption: 'delete' };
-    // Only /ping (any method) and PUT /parties have policies of their own.
+    // Only /ping (any method) and PUT /parties have policies of their own. The resource is the
+    // path's first segment only: an exemption must name what the core will route on, so
+    // `/anything/parties/...` is not PUT /parties (dot segments are refused before this).
     const path = typeof input.path === 'string' ? input.path : '';
-    const resource = method === 'PUT' || path.includes('/ping') ? fspiopResource(path) : undefined;
+    const resource = leadingResource(path);
     if (resource === 'ping' && policy.ping === 'skip') return { ok: true, verified: false, exemption: 'ping' };
     const putParties = method === 'PUT' && resource === 'parties';
     if (putParties && policy.putParties === 'never') return { ok: true, verified: false, exemption: 'put-parties' };
@@ -308,4 +347,20 @@ export function verifyRequest(input: VerifyInput, keySet: PeerKeySet, policy: Ve
     // Unreachable by design; a verifier that throws would turn bad input into a 500.
     return fail('signature_mismatch', `verifier error: ${err instanceof Error ? err.name : 'unknown'}`);
   }
+}
+
+/**
+ * Pure: why the request line is not the one that was signed, or undefined when it is. `path` is
+ * service-relative with its query; FSPIOP-URI never carries a query in SDK traffic (the SDK appends
+ * `qs` after signing), so a query the signer did not include is a mismatch too.
+ */
+export function requestLineProblem(method: string, path: string, signedMethod: string, signedUri: string): string | undefined {
+  if (signedMethod !== method) return `FSPIOP-HTTP-Method ${quote(signedMethod)} but the request is ${method}`;
+  if (signedUri === path) return undefined;
+  // SDK ping: `//host:port/ping/{id}` (reference §3.2): accept the authority form for /ping only.
+  if (signedUri.startsWith('//') && leadingResource(path) === 'ping') {
+    const slash = signedUri.indexOf('/', 2);
+    if (slash > 2 && signedUri.slice(slash) === path) return undefined;
+  }
+  return `FSPIOP-URI ${quote(signedUri)} but the request path is ${quote(path)}`;
 }

@@ -192,13 +192,69 @@ describe('negative vectors (fspiop-jws.md §10): our outcome next to the SDK 19.
     expect(reason(verify(input))).toBe('verified:raw');
   });
 
-  it('FSPIOP-URI header and protected both "/whatever" (not the real path): accept by default, reject with checkRequestLine', () => {
+  it('FSPIOP-URI header and protected both "/whatever" (not the real path): refused by default (enforce), noted under record, accepted under off', () => {
     const body = Buffer.from('{"a":1}');
     const sig = handSigned(`{"alg":"RS256","FSPIOP-URI":"/whatever","FSPIOP-HTTP-Method":"POST","FSPIOP-Source":"${SOURCE}"}`, body);
     const input: VerifyInput = { method: 'POST', path: '/quotes', headers: { 'fspiop-source': SOURCE, 'fspiop-uri': '/whatever', 'fspiop-http-method': 'POST', 'fspiop-signature': sig }, body };
-    expect(reason(verify(input))).toBe('verified:raw');
-    expect(reason(verify(input, createVerifyPolicy({ checkRequestLine: true })))).toBe('request_mismatch');
-    expect(reason(verify(signed({ path: '/api/quotes' }), createVerifyPolicy({ checkRequestLine: true })))).toBe('verified:raw');
+    const enforced = verify(input);
+    expect(reason(enforced)).toBe('request_mismatch');
+    expect(!enforced.ok && CATALOGUE[enforced.code].fspiopCode).toBe('3105');
+    const recorded = verify(input, createVerifyPolicy({ requestLine: 'record' }));
+    expect(reason(recorded)).toBe('verified:raw');
+    expect(recorded.ok && recorded.verified && recorded.requestLineMismatch?.reason).toBe('request_mismatch');
+    expect(reason(verify(input, createVerifyPolicy({ requestLine: 'off' })))).toBe('verified:raw');
+  });
+
+  it('request line: the signed method and path must be the request\'s, exactly', () => {
+    const put = signed({ method: 'PUT', path: '/transfers/A/error', body: { errorInformation: { errorCode: '5100', errorDescription: 'x' } } });
+    expect(reason(verify(put))).toBe('verified:raw');
+    expect(reason(verify({ ...put, path: '/transfers/B/error' }))).toBe('request_mismatch');
+    expect(reason(verify({ ...put, method: 'PATCH' }))).toBe('request_mismatch');
+    expect(reason(verify({ ...put, path: '/transfers/A/error?x=1' }))).toBe('request_mismatch');
+    expect(reason(verify({ ...put, path: '/Transfers/A/error' }))).toBe('request_mismatch');
+    const post = signed();
+    expect(reason(verify({ ...post, method: 'PUT', path: '/transfers/1' }))).toBe('request_mismatch');
+  });
+
+  it("request line: the SDK's ping URI with an authority (//host:port/ping/{id}) is accepted for /ping only", () => {
+    const body = Buffer.from('{"requestId":"1"}');
+    const ph = (uri: string) => `{"alg":"RS256","FSPIOP-URI":"${uri}","FSPIOP-HTTP-Method":"PUT","FSPIOP-Source":"${SOURCE}"}`;
+    const at = (uri: string, path: string): VerifyInput => ({ method: 'PUT', path, headers: { 'fspiop-source': SOURCE, 'fspiop-uri': uri, 'fspiop-http-method': 'PUT', 'fspiop-signature': handSigned(ph(uri), body) }, body });
+    const enforcePing = createVerifyPolicy({ ping: 'enforce' });
+    expect(reason(verify(at('//127.0.0.1:4000/ping/1', '/ping/1'), enforcePing))).toBe('verified:raw');
+    expect(reason(verify(at('//127.0.0.1:4000/ping/2', '/ping/1'), enforcePing))).toBe('request_mismatch');
+    expect(reason(verify(at('//127.0.0.1:4000/transfers/1', '/transfers/1')))).toBe('request_mismatch');
+  });
+
+  it('a re-serialisation match returns the bytes that were signed; a raw match returns none', () => {
+    const body = Buffer.from('{"b":1,"a":2}');
+    const sorted = Buffer.from('{"a":2,"b":1}');
+    const sig = handSigned(`{"alg":"RS256","FSPIOP-URI":"/quotes","FSPIOP-HTTP-Method":"POST","FSPIOP-Source":"${SOURCE}"}`, sorted);
+    const headers = { 'fspiop-source': SOURCE, 'fspiop-uri': '/quotes', 'fspiop-http-method': 'POST', 'fspiop-signature': sig };
+    const viaSorted = verify({ method: 'POST', path: '/quotes', headers, body });
+    expect(reason(viaSorted)).toBe('verified:sorted');
+    expect(viaSorted.ok && viaSorted.verified && viaSorted.bytes?.toString()).toBe(sorted.toString());
+    const raw = verify({ method: 'POST', path: '/quotes', headers, body: sorted });
+    expect(raw.ok && raw.verified && raw.bytes).toBeUndefined();
+  });
+
+  it('a body over reserialiseLimitBytes that does not verify raw is refused without parsing (too_large_to_reserialise)', () => {
+    const body = Buffer.from('{"b":1,"a":2}');
+    const sig = handSigned(`{"alg":"RS256","FSPIOP-URI":"/quotes","FSPIOP-HTTP-Method":"POST","FSPIOP-Source":"${SOURCE}"}`, Buffer.from('{"a":2,"b":1}'));
+    const input: VerifyInput = { method: 'POST', path: '/quotes', headers: { 'fspiop-source': SOURCE, 'fspiop-uri': '/quotes', 'fspiop-http-method': 'POST', 'fspiop-signature': sig }, body };
+    const r = verify(input, createVerifyPolicy({ reserialiseLimitBytes: 8 }));
+    expect(reason(r)).toBe('too_large_to_reserialise');
+    expect(!r.ok && CATALOGUE[r.code].fspiopCode).toBe('3105');
+    expect(reason(verify(input, createVerifyPolicy({ reserialiseLimitBytes: 64 })))).toBe('verified:sorted');
+  });
+
+  it('exemptions are decided on the first path segment only', () => {
+    const unsigned = (method: string, path: string): VerifyInput => ({ method, path, headers: { 'fspiop-source': SOURCE }, body: Buffer.from('{"a":1}') });
+    expect(reason(verify(unsigned('PUT', '/parties/MSISDN/1')))).toBe('exempt:put-parties-unsigned');
+    expect(reason(verify(unsigned('PUT', '/x/parties/MSISDN/1')))).toBe('missing_signature');
+    expect(reason(verify(unsigned('PUT', '/transfers/parties')))).toBe('missing_signature');
+    expect(reason(verify(unsigned('PUT', '/ping/1'), createVerifyPolicy({ ping: 'skip' })))).toBe('exempt:ping');
+    expect(reason(verify(unsigned('PUT', '/x/ping/1'), createVerifyPolicy({ ping: 'skip' })))).toBe('missing_signature');
   });
 
   it('no fspiop-signature from a known source: reject with 3105', () => {
