@@ -63,6 +63,10 @@ const jws = z
     algorithms: z.array(z.enum(JWS_ALGORITHMS)).min(1).default(['RS256', 'ES256']),
     /** sdk-strict: an FSPIOP-Destination header must be protected; spec: it may be unprotected. */
     destinationPolicy: z.enum(['sdk-strict', 'spec']).default('sdk-strict'),
+    /** Inbound: the request's method and path must be the signed FSPIOP-HTTP-Method and FSPIOP-URI (enforce), or a mismatch is only counted (record), or not compared (off, as the SDK). */
+    requestLine: z.enum(['enforce', 'record', 'off']).default('enforce'),
+    /** Inbound: bodies above this many bytes are verified over their raw bytes only (no sorted/insertion-order re-serialisation). */
+    reserialiseLimitBytes: z.number().int().min(0).default(65_536),
   })
   .prefault({});
 
@@ -99,6 +103,22 @@ const inbound = z
     tls: tlsServer.prefault({}),
     /** Source addresses allowed to connect (CIDRs, IPv4 and IPv6). Empty denies everything. */
     allowlist: z.array(cidr).default([]),
+    /** Path prefix the hub puts in front of the FSPIOP path (e.g. /api for callbacks to https://dfsp/api/transfers/...). Stripped before verification and forwarding; requests outside it are refused. */
+    basePath: z
+      .string()
+      .regex(/^(\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*$/, "'' or a path like /api/fspiop (no trailing slash, no dot segments)")
+      .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'no dot segments')
+      .default(''),
+    /** Most request header lines a request may carry (FSPIOP requests carry about 15); more is refused with 431. */
+    maxHeaderCount: z.number().int().min(16).max(1000).default(64),
+    /** Most bytes of request line and headers together; more is refused with 431. */
+    maxHeaderBytes: z.number().int().min(4096).max(65_536).default(16_384),
+    /** Most open connections; further ones are closed at accept (counted as max_connections). 0: no limit. */
+    maxConnections: z.number().int().min(0).default(1_024),
+    /** Most open connections from one client address; 0: no limit. */
+    maxConnectionsPerSource: z.number().int().min(0).default(0),
+    /** How long a connection the sidecar has finished with (answered and half-closed) may linger before it is destroyed. */
+    closeGraceMs: positiveMs.default(2_000),
     proxyProtocol: z
       .strictObject({
         /** Accept a PROXY protocol v1/v2 header, only from trustedProxies. */
@@ -336,6 +356,7 @@ export const RESTART_ONLY_PATHS = [
   'inbound.requestTimeoutMs',
   'inbound.headersTimeoutMs',
   'inbound.keepAliveTimeoutMs',
+  'inbound.maxHeaderBytes',
   'outbound.enabled',
   'outbound.host',
   'outbound.port',

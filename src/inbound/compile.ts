@@ -64,6 +64,16 @@ export interface InboundRuntime {
   readonly headersTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly forwardAuthorization: boolean;
+  /** The hub's path prefix ('' for none): stripped before verification and forwarding. */
+  readonly basePath: string;
+  readonly maxHeaderCount: number;
+  /** Restart-only (the HTTP parser's limit is fixed when the listener is created). */
+  readonly maxHeaderBytes: number;
+  /** 0: no limit. */
+  readonly maxConnections: number;
+  /** 0: no limit. */
+  readonly maxConnectionsPerSource: number;
+  readonly closeGraceMs: number;
 }
 
 export async function compileInbound(ctx: CompileContext): Promise<InboundRuntime | undefined> {
@@ -92,6 +102,12 @@ export async function compileInbound(ctx: CompileContext): Promise<InboundRuntim
     headersTimeoutMs: cfg.headersTimeoutMs,
     keepAliveTimeoutMs: cfg.keepAliveTimeoutMs,
     forwardAuthorization: cfg.forwardAuthorization,
+    basePath: cfg.basePath,
+    maxHeaderCount: cfg.maxHeaderCount,
+    maxHeaderBytes: cfg.maxHeaderBytes,
+    maxConnections: cfg.maxConnections,
+    maxConnectionsPerSource: cfg.maxConnectionsPerSource,
+    closeGraceMs: cfg.closeGraceMs,
   };
 }
 
@@ -104,6 +120,8 @@ async function compileJws(ctx: CompileContext): Promise<InboundJwsRuntime> {
     allowUnsignedFromHub: cfg.allowUnsignedFromHub,
     algorithms: cfg.algorithms,
     destination: cfg.destinationPolicy,
+    requestLine: cfg.requestLine,
+    reserialiseLimitBytes: cfg.reserialiseLimitBytes,
   });
   if (!cfg.verify || !cfg.keysDirectory) return { verify: cfg.verify, keys: EMPTY_PEER_KEY_SET, policy, warnings: [] };
   const dir = cfg.keysDirectory;

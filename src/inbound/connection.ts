@@ -15,6 +15,16 @@
  * What the gates learn (client address, peer identity) is attached to the socket for the request
  * phase, which reads it for free. Existing connections are not re-checked when the allowlist or
  * identity rules are reloaded; they apply to new connections.
+ *
+ * Connection lifecycle, against peers that hold sockets:
+ * - `inbound.maxConnections` and `inbound.maxConnectionsPerSource` are checked at accept, with the
+ *   client address (after a PROXY header) for the per-source cap; refusals are counted by reason.
+ * - TLS renegotiation is refused on every secure connection (a client-initiated renegotiation is
+ *   a CPU lever for the client and re-runs certificate checks the gate does not see).
+ * - A connection the sidecar has ended (an error answer, `Connection: close`, the 408 to a silent
+ *   client) is destroyed `inbound.closeGraceMs` later if the peer has not closed it by then: a
+ *   peer that never reads nor closes would otherwise hold it in FIN-WAIT-2 indefinitely. The grace
+ *   lets a well-behaved peer read the last answer before the socket goes.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -68,6 +78,8 @@ export interface ConnectionGate {
   destroyPending(): void;
   /** Every accepted socket still open: the end of a drain. */
   destroyAll(): void;
+  /** A secure connection attempted a renegotiation (refused by TLS): count it and cut the connection. */
+  onRenegotiation(socket: Socket): void;
 }
 
 type ProxyRead = { kind: 'ok'; source: ProxyEndpoint | undefined } | { kind: 'denied'; reason: ConnectionDenyReason; detail: string } | { kind: 'closed' };
@@ -82,7 +94,39 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
   const handshaking = new Map<string, { raw: Socket; info: ConnectionInfo }>();
   const readingProxy = new Set<Socket>();
   const open = new Set<Socket>();
+  /** Open connections per client address, for maxConnectionsPerSource. */
+  const perSource = new Map<string, number>();
   const logThrottle = createLogThrottle(LOG_INTERVAL_MS);
+
+  /**
+   * Installed as the `end` of every socket HTTP is given (an own property pointing at this one
+   * shared function, no closure per connection): whichever path ends the socket, Node's own
+   * `destroySoon`, our error answers or the keep-alive logic, arms the linger deadline.
+   */
+  function endThenDestroy(this: Socket, ...args: unknown[]): Socket {
+    const socket = this;
+    if (!socket.destroyed && !lingering.has(socket)) {
+      lingering.add(socket);
+      const graceMs = deps.runtime()?.closeGraceMs ?? 2_000;
+      const timer = setTimeout(() => {
+        lingering.delete(socket);
+        if (!socket.destroyed) {
+          metrics.lingerDestroyed.inc();
+          socket.destroy();
+        }
+      }, graceMs);
+      timer.unref();
+      socket.once('close', () => {
+        clearTimeout(timer);
+        lingering.delete(socket);
+      });
+    }
+    return (Object.getPrototypeOf(socket) as { end: (...a: unknown[]) => Socket }).end.apply(socket, args);
+  }
+  const lingering = new WeakSet<Socket>();
+  const lingerOnEnd = (socket: Socket): void => {
+    (socket as unknown as { end: typeof endThenDestroy }).end = endThenDestroy;
+  };
 
   const peerKey = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
 
@@ -102,10 +146,19 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
     socket.destroy();
   }
 
+  /** The connection caps, checked at accept: a reason to refuse, or undefined. */
+  function overCap(rt: InboundRuntime, client: string): ConnectionDenyReason | undefined {
+    if (rt.maxConnections > 0 && open.size >= rt.maxConnections) return 'max_connections';
+    if (rt.maxConnectionsPerSource > 0 && (perSource.get(client) ?? 0) >= rt.maxConnectionsPerSource) return 'max_connections_per_source';
+    return undefined;
+  }
+
   function accept(socket: Socket, info: ConnectionInfo, next: (socket: Socket) => void): void {
     metrics.connectionsAccepted.inc();
     metrics.connectionsOpen.inc();
     open.add(socket);
+    const client = info.clientAddress;
+    perSource.set(client, (perSource.get(client) ?? 0) + 1);
     if (deps.tls) {
       const key = peerKey(socket);
       handshaking.set(key, { raw: socket, info });
@@ -114,9 +167,13 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
       });
     } else {
       infoBySocket.set(socket, info);
+      lingerOnEnd(socket);
     }
     socket.once('close', () => {
       open.delete(socket);
+      const n = (perSource.get(client) ?? 1) - 1;
+      if (n <= 0) perSource.delete(client);
+      else perSource.set(client, n);
       metrics.connectionsOpen.dec();
     });
     next(socket);
@@ -150,12 +207,18 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
           if (deps.closing()) return deny(socket, 'shutting_down', client);
           if (now === undefined) return deny(socket, 'not_ready', client);
           if (!now.allowlist.match(client)) return deny(socket, 'ip_not_allowed', client, `via load balancer ${remote}`);
-          accept(socket, { clientAddress: normaliseAddress(client) ?? client, viaProxy: true, peer: undefined }, next);
+          const clientAddress = normaliseAddress(client) ?? client;
+          const capped = overCap(now, clientAddress);
+          if (capped !== undefined) return deny(socket, capped, clientAddress, `via load balancer ${remote}`);
+          accept(socket, { clientAddress, viaProxy: true, peer: undefined }, next);
         });
         return;
       }
       if (!rt.allowlist.match(remote)) return deny(socket, 'ip_not_allowed', remote);
-      accept(socket, { clientAddress: normaliseAddress(remote) ?? remote, viaProxy: false, peer: undefined }, next);
+      const clientAddress = normaliseAddress(remote) ?? remote;
+      const capped = overCap(rt, clientAddress);
+      if (capped !== undefined) return deny(socket, capped, clientAddress);
+      accept(socket, { clientAddress, viaProxy: false, peer: undefined }, next);
     },
 
     onSecureConnection(socket, next) {
@@ -178,6 +241,8 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
       if (!checkIdentity(identity, rt.identity)) return refuse(socket, 'identity', info, `subject CN '${identity.subjectCn ?? ''}' is not in the peer-identity allowlist`);
       info.peer = identity;
       infoBySocket.set(socket, info);
+      socket.disableRenegotiation();
+      lingerOnEnd(socket);
       next(socket);
     },
 
@@ -205,6 +270,10 @@ export function createConnectionGate(deps: ConnectionGateDeps): ConnectionGate {
     destroyAll() {
       for (const s of readingProxy) s.destroy();
       for (const s of open) s.destroy();
+    },
+
+    onRenegotiation(socket) {
+      refuse(socket as TLSSocket, 'renegotiation', infoBySocket.get(socket), 'client-initiated TLS renegotiation');
     },
   };
 }

@@ -17,7 +17,7 @@ export type EncodingMatched = 'raw' | 'sorted' | 'insertion';
 
 /** What the JWS stage concluded, for the core header, metrics and logs. */
 export type JwsVerdict =
-  | { readonly outcome: 'verified'; readonly source: string; readonly matched: EncodingMatched }
+  | { readonly outcome: 'verified'; readonly source: string; readonly matched: EncodingMatched; readonly requestLineMismatch?: true }
   | { readonly outcome: 'exempt'; readonly reason: string; readonly failure?: string };
 
 export interface InboundExchange extends BaseExchange {
@@ -27,11 +27,19 @@ export interface InboundExchange extends BaseExchange {
   readonly proto: 'https' | 'http';
   /** Request method as received. */
   readonly method: string;
-  /** Path and query as received (origin-form; checked by parse-target). */
+  /** Path and query as received. */
   readonly target: string;
+  /** The canonical target without inbound.basePath: what FSPIOP-URI names and the core receives (parse-target). */
+  path: string | undefined;
+  /** The resource named by the path's first segment (parse-target). */
   resource: FspiopResource | undefined;
-  /** The exact bytes received; never re-serialised. */
+  /** The exact bytes received. */
   body: Buffer | undefined;
+  /**
+   * The bytes the core is given: the received ones, or, when only a re-serialisation verified,
+   * those re-serialised bytes (verify-jws). Never bytes a signature did not cover.
+   */
+  forwardBody: Buffer | undefined;
   jws: JwsVerdict | undefined;
   /** Status answered to the client (the core's, or the catalogue's on failure). */
   status: number;
@@ -46,8 +54,10 @@ export interface InboundExchange extends BaseExchange {
  * accessor is built on V8's slow path, measurably so on this hot path.
  */
 export class InboundRequest implements InboundExchange {
+  path: string | undefined = undefined;
   resource: FspiopResource | undefined = undefined;
   body: Buffer | undefined = undefined;
+  forwardBody: Buffer | undefined = undefined;
   jws: JwsVerdict | undefined = undefined;
   status = 0;
   timedOut = false;

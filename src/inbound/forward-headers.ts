@@ -8,10 +8,17 @@
  *   frames the body itself, so Content-Length and Transfer-Encoding go too;
  * - the hub echoes the DFSP's own bearer token into callbacks (trap T17): Authorization is
  *   dropped unless `inbound.forwardAuthorization` is on;
- * - everything the sidecar asserts is set by the sidecar alone: any `x-dfsp-sidecar-*`,
- *   `x-forwarded-for`, `x-forwarded-proto` or `x-request-id` the client sent is replaced, so the
- *   core can trust them (the client address is the socket's, or the one a trusted load balancer
- *   put in its PROXY header; never a header the client wrote);
+ * - everything the sidecar asserts is set by the sidecar alone and comes first, ahead of anything
+ *   the client sent (a core that keeps only the first N header lines still sees them): any
+ *   `x-dfsp-sidecar-*`, `x-forwarded-*` or `x-request-id` the client sent is dropped, so the core
+ *   can trust them (the client address is the socket's, or the one a trusted load balancer put in
+ *   its PROXY header; never a header the client wrote);
+ * - other client-address and routing headers (`Forwarded`, `X-Real-IP`, `True-Client-IP`, `Via`,
+ *   `X-Original-URL`, ...) are dropped: frameworks trust them for the client address, the host
+ *   or even the path;
+ * - a name with an underscore is dropped: CGI-style servers map `x_forwarded_for` and
+ *   `fspiop_source` onto the same variables as their dashed twins, so they could shadow the
+ *   real, verified header (nginx drops them by default too);
  * - everything else, FSPIOP headers, FSPIOP-Signature and `traceparent`/`tracestate` included,
  *   passes unchanged.
  *
@@ -24,7 +31,28 @@ import { HOP_BY_HOP } from '../shared/headers.js';
 export const PEER_CN_HEADER = 'x-dfsp-sidecar-peer-cn';
 export const JWS_HEADER = 'x-dfsp-sidecar-jws';
 const SIDECAR_PREFIX = 'x-dfsp-sidecar-';
-const REPLACED = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-request-id']);
+/** Client-address and routing headers the core must not take from the client (x-forwarded-* go by prefix). */
+const ROUTING = new Set([
+  'x-request-id',
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'client-ip',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-host',
+  'x-host',
+  'x-http-host-override',
+]);
 const MAX_CACHED_NAMES = 512;
 
 const KEEP = 0;
@@ -46,7 +74,8 @@ const requestNames = new Map<string, Verdict>();
 const decideRequest = (lower: string): Verdict => {
   if (lower === 'connection') return CONNECTION;
   if (lower === 'authorization') return AUTHORIZATION;
-  return HOP_BY_HOP.has(lower) || REPLACED.has(lower) || lower.startsWith(SIDECAR_PREFIX) ? DROP : KEEP;
+  if (HOP_BY_HOP.has(lower) || ROUTING.has(lower) || lower.startsWith(SIDECAR_PREFIX) || lower.startsWith('x-forwarded-') || lower.includes('_')) return DROP;
+  return KEEP;
 };
 
 const responseNames = new Map<string, Verdict>();
@@ -87,7 +116,9 @@ export interface CoreHeaderOptions {
 }
 
 export function coreRequestHeaders(raw: readonly string[], opts: CoreHeaderOptions): string[] {
-  let out: string[] = [];
+  const own = opts.peerCn === undefined ? 8 : 10;
+  let out: string[] = [JWS_HEADER, opts.jws, 'x-request-id', opts.requestId, 'x-forwarded-for', opts.clientAddress, 'x-forwarded-proto', opts.proto];
+  if (opts.peerCn !== undefined) out.push(PEER_CN_HEADER, opts.peerCn);
   let tokens: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
@@ -95,9 +126,8 @@ export function coreRequestHeaders(raw: readonly string[], opts: CoreHeaderOptio
     if (v === KEEP || (v === AUTHORIZATION && opts.forwardAuthorization)) out.push(name, raw[i + 1] as string);
     else if (v === CONNECTION) tokens = extraConnectionTokens(raw[i + 1] as string, tokens);
   }
-  if (tokens !== undefined) out = withoutTokens(out, tokens);
-  out.push('x-forwarded-for', opts.clientAddress, 'x-forwarded-proto', opts.proto, 'x-request-id', opts.requestId, JWS_HEADER, opts.jws);
-  if (opts.peerCn !== undefined) out.push(PEER_CN_HEADER, opts.peerCn);
+  // check-headers has refused a Connection header naming any header the sidecar sets.
+  if (tokens !== undefined) out = [...out.slice(0, own), ...withoutTokens(out.slice(own), tokens)];
   return out;
 }
 

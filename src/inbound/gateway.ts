@@ -74,6 +74,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       if (v?.outcome === 'verified') {
         metrics.jws.inc(VERIFIED_OK);
         metrics.jwsMatched.inc([v.source, v.matched]);
+        if (v.requestLineMismatch) metrics.requestLineRecorded.inc();
       } else if (v?.outcome === 'exempt') {
         metrics.jws.inc(['exempt', v.reason]);
       }

@@ -21,9 +21,26 @@ const P = `${METRIC_PREFIX}inbound_`;
 
 
 /** Why a TCP connection was closed before any TLS byte was exchanged. */
-export type ConnectionDenyReason = 'ip_not_allowed' | 'proxy_header_invalid' | 'proxy_header_timeout' | 'proxy_header_too_large' | 'not_ready' | 'shutting_down';
+export type ConnectionDenyReason =
+  | 'ip_not_allowed'
+  | 'max_connections'
+  | 'max_connections_per_source'
+  | 'proxy_header_invalid'
+  | 'proxy_header_timeout'
+  | 'proxy_header_too_large'
+  | 'not_ready'
+  | 'shutting_down';
 
-export const CONNECTION_DENY_REASONS: readonly ConnectionDenyReason[] = ['ip_not_allowed', 'proxy_header_invalid', 'proxy_header_timeout', 'proxy_header_too_large', 'not_ready', 'shutting_down'];
+export const CONNECTION_DENY_REASONS: readonly ConnectionDenyReason[] = [
+  'ip_not_allowed',
+  'max_connections',
+  'max_connections_per_source',
+  'proxy_header_invalid',
+  'proxy_header_timeout',
+  'proxy_header_too_large',
+  'not_ready',
+  'shutting_down',
+];
 
 /** verified: the signature checked out; exempt: policy let it through unsigned; rejected: 3101/3102/3105. */
 export type JwsOutcome = 'verified' | 'exempt' | 'rejected';
@@ -44,6 +61,10 @@ export interface InboundMetrics {
   readonly connectionsAccepted: Counter;
   readonly connectionsDenied: Counter<'reason'>;
   readonly handshakeFailures: Counter<'reason'>;
+  /** Verified requests forwarded although their request line differs from the signed one (jws.requestLine: record). */
+  readonly requestLineRecorded: Counter;
+  /** Connections destroyed because they lingered past inbound.closeGraceMs after the sidecar ended them. */
+  readonly lingerDestroyed: Counter;
 }
 
 /** One set of series per registry: a second gateway on the same registry shares them. */
@@ -85,14 +106,24 @@ export function createInboundMetrics(registry: Registry): InboundMetrics {
     connectionsAccepted: new Counter({ name: `${P}connections_accepted_total`, help: 'TCP connections accepted past the allowlist (and PROXY header, when used).', registers: [registry] }),
     connectionsDenied: new Counter({
       name: `${P}connections_denied_total`,
-      help: 'TCP connections closed before the TLS handshake, by reason (ip_not_allowed, proxy_header_*, not_ready, shutting_down).',
+      help: 'TCP connections closed before the TLS handshake, by reason (ip_not_allowed, max_connections, max_connections_per_source, proxy_header_*, not_ready, shutting_down).',
       labelNames: ['reason'],
       registers: [registry],
     }),
     handshakeFailures: new Counter({
       name: `${P}tls_handshake_failures_total`,
-      help: 'TLS connections refused, by reason (no_certificate, unknown_ca, expired, revoked, identity, protocol, ...).',
+      help: 'TLS connections refused, by reason (no_certificate, unknown_ca, expired, revoked, identity, protocol, renegotiation, ...).',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    requestLineRecorded: new Counter({
+      name: `${P}jws_request_line_mismatches_recorded_total`,
+      help: 'Verified requests forwarded although their method or path differs from the signed FSPIOP-HTTP-Method/FSPIOP-URI (jws.requestLine: record; under enforce they are rejected as request_mismatch).',
+      registers: [registry],
+    }),
+    lingerDestroyed: new Counter({
+      name: `${P}connections_linger_destroyed_total`,
+      help: 'Connections the sidecar had ended (answered and half-closed) that the peer kept open past inbound.closeGraceMs, destroyed.',
       registers: [registry],
     }),
   };

@@ -143,10 +143,11 @@ export type HandshakeFailureReason =
   | 'peer_alert'
   | 'timeout'
   | 'aborted'
+  | 'renegotiation'
   | 'other';
 
 export const HANDSHAKE_FAILURE_REASONS: readonly HandshakeFailureReason[] = [
-  'no_certificate', 'unknown_ca', 'expired', 'not_yet_valid', 'revoked', 'crl_unavailable', 'identity', 'protocol', 'peer_alert', 'timeout', 'aborted', 'other',
+  'no_certificate', 'unknown_ca', 'expired', 'not_yet_valid', 'revoked', 'crl_unavailable', 'identity', 'protocol', 'peer_alert', 'timeout', 'aborted', 'renegotiation', 'other',
 ];
 
 /** Map OpenSSL's verification result (tlsSocket.authorizationError) to a reason. */

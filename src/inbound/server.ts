@@ -42,6 +42,8 @@ export function createInboundServer(opts: InboundServerOptions): Server {
   const rt = opts.runtime;
   const common = {
     ...httpTimeouts(rt),
+    // Over this many bytes of request line and headers the parser stops (HPE_HEADER_OVERFLOW: 431).
+    maxHeaderSize: rt.maxHeaderBytes,
     // Node checks the two timeouts above on this interval (default 30 s): make it fine enough
     // that a cut-off happens close to the configured time.
     connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(rt.headersTimeoutMs, rt.requestTimeoutMs) / 4))),
@@ -58,6 +60,7 @@ export function createInboundServer(opts: InboundServerOptions): Server {
         opts.onRequest,
       )
     : createHttpServer(common, opts.onRequest);
+  server.maxHeadersCount = headersCountFor(rt);
 
   const connectionListener = takeOnlyListener(server, 'connection') as (socket: Socket) => void;
   server.on('connection', (socket: Socket) => opts.gate.onConnection(socket, (s) => connectionListener.call(server, s)));
@@ -77,6 +80,10 @@ export function createInboundServer(opts: InboundServerOptions): Server {
 
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && opts.onRequestTimeout(socket)) return;
+    if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED') {
+      opts.gate.onRenegotiation(socket);
+      return;
+    }
     const last = opts.responseOn(socket);
     // A request still in progress (being answered, or its refused body still draining) gets no
     // second response on the same connection: it is cut.
@@ -85,9 +92,10 @@ export function createInboundServer(opts: InboundServerOptions): Server {
       socket.destroy();
       return;
     }
-    const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : 'BODY_MALFORMED';
+    const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BODY_MALFORMED';
     const reason = code === 'REQUEST_TIMEOUT' ? 'request_timeout' : httpErrorReason(err.code);
     opts.onClientError(code, err);
+    // The gate made this socket's end() arm the linger deadline (inbound.closeGraceMs).
     socket.end(rawErrorResponse(code, reason));
   });
   return server;
@@ -108,6 +116,15 @@ export function applyRuntime(server: Server, next: InboundRuntime, previous: Inb
     (server as unknown as { setSecureContext(o: object): void }).setSecureContext(next.tls.contextOptions);
   }
   Object.assign(server, httpTimeouts(next));
+  server.maxHeadersCount = headersCountFor(next);
+}
+
+/**
+ * Node keeps only the first `maxHeadersCount` header lines and drops the rest without a word; one
+ * more than our cap lets check-headers see that the cap was passed and refuse with 431.
+ */
+function headersCountFor(rt: InboundRuntime): number {
+  return rt.maxHeaderCount + 1;
 }
 
 /** Remove and return the single listener Node registered for `event` (fails loudly if the wiring ever changes). */

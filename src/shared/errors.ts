@@ -32,6 +32,18 @@ export const CATALOGUE = {
     description: 'Malformed syntax',
     meaning: 'The body ended before its Content-Length, or the request framing was invalid.',
   },
+  MALFORMED_REQUEST: {
+    status: 400,
+    fspiopCode: '3101',
+    description: 'Malformed syntax',
+    meaning: 'Inbound: the request target is not in its one canonical form (dot segments, encoded slashes or backslashes, empty segments, characters outside RFC 3986, outside inbound.basePath), a GET/HEAD/OPTIONS/DELETE carries a body, or a header changes how the core would read the request (a method override, a Connection header naming an end-to-end header, a Content-Encoding).',
+  },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    fspiopCode: '3103',
+    description: 'Too many elements',
+    meaning: 'Inbound: more request header lines than inbound.maxHeaderCount, or more header bytes than inbound.maxHeaderBytes.',
+  },
   MISSING_HEADER: {
     status: 400,
     fspiopCode: '3102',

@@ -26,7 +26,7 @@ describe('plain HTTP inbound', () => {
     expect(r.ok && r.status).toBe(200);
     const hit = h.core.hits.at(-1)!;
     expect(hit.headers['x-forwarded-proto']).toBe('http');
-    expect(hit.headers['x-dfsp-sidecar-jws']).toBe('verified');
+    expect(hit.headers['x-dfsp-sidecar-jws']).toBe('verified; matched=raw');
     expect(hit.headers['x-dfsp-sidecar-peer-cn']).toBeUndefined();
   });
 

@@ -2,8 +2,10 @@
  * forward-to-core: send the verified request to the DFSP core over the keep-alive pool and
  * stream the core's answer back unchanged (status, end-to-end headers, body bytes).
  *
- * Method, path and query go as received, behind the core URL's base path; the body is the exact
- * bytes that were verified. Headers are rewritten by forward-headers.ts. This runs on undici's
+ * Method and the canonical path and query (parse-target: inbound.basePath removed) go behind the
+ * core URL's base path; the body is the bytes that verified (verify-jws: the received ones, or the
+ * re-serialisation the signature covers), framed by undici with their own Content-Length. Headers
+ * are rewritten by forward-headers.ts. This runs on undici's
  * low-level dispatch API: the response is written to the client chunk by chunk as it arrives, with
  * back-pressure (a slow client pauses the core connection), and no intermediate stream or copy
  * (the hot path: see docs/inbound.md).
@@ -34,12 +36,20 @@ export function createForwardToCore(pools: CorePools): Stage<InboundExchange> {
 /** The value of the `x-dfsp-sidecar-jws` header for the core. */
 export function jwsHeaderValue(ex: InboundExchange): string {
   const v = need(ex.jws, 'jws', 'forward-to-core');
-  if (v.outcome === 'verified') return 'verified';
+  if (v.outcome === 'verified') return v.requestLineMismatch ? VERIFIED_MISMATCH[v.matched] : VERIFIED[v.matched];
   return v.failure === undefined ? `exempt:${v.reason}` : `exempt:${v.reason}; failure=${v.failure}`;
 }
 
+const VERIFIED = { raw: 'verified; matched=raw', sorted: 'verified; matched=sorted', insertion: 'verified; matched=insertion' } as const;
+const VERIFIED_MISMATCH = {
+  raw: 'verified; matched=raw; request-line=mismatch',
+  sorted: 'verified; matched=sorted; request-line=mismatch',
+  insertion: 'verified; matched=insertion; request-line=mismatch',
+} as const;
+
 function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
-  const body = need(ex.body, 'body', 'forward-to-core');
+  const body = need(ex.forwardBody, 'forwardBody', 'forward-to-core');
+  const path = need(ex.path, 'path', 'forward-to-core');
   const headers = coreRequestHeaders(ex.req.rawHeaders, {
     forwardAuthorization: ex.rt.forwardAuthorization,
     clientAddress: ex.conn.clientAddress,
@@ -51,7 +61,7 @@ function forward(ex: InboundExchange, pool: Dispatcher): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     pool.dispatch(
       {
-        path: ex.rt.core.basePath + ex.target,
+        path: ex.rt.core.basePath + path,
         method: ex.method,
         headers,
         body: body.length === 0 && BODYLESS.has(ex.method) ? null : body,

@@ -7,7 +7,10 @@
  *
  * /ping under the engine's `record` policy is let through with the failure noted (the core answers
  * PUT /ping/{id}/error with 3100, as the SDK does): the core sees
- * `x-dfsp-sidecar-jws: exempt:ping; failure=<reason>`.
+ * `x-dfsp-sidecar-jws: exempt:ping; failure=<reason>` and no body (its bytes were not verified).
+ *
+ * The path verified is the canonical one without inbound.basePath (parse-target), and the bytes the
+ * core receives are the ones that verified (bytesForCore).
  *
  * Verifications run in batches, once per event-loop turn (setImmediate: after the loop has read
  * every socket that was ready). Interleaved with TLS, HTTP and undici work, each RSA verification
@@ -26,9 +29,22 @@ export const VERIFY_STAGE = 'verify-jws';
 /** Pure: the engine's result as the exchange's verdict, or the catalogued error to answer with. */
 export function verdictOf(r: VerifyResult): JwsVerdict {
   if (!r.ok) throw new SidecarError(r.code, r.reason, r.detail);
-  if (r.verified) return { outcome: 'verified', source: r.source, matched: r.matched };
+  if (r.verified) return r.requestLineMismatch ? { outcome: 'verified', source: r.source, matched: r.matched, requestLineMismatch: true } : { outcome: 'verified', source: r.source, matched: r.matched };
   return r.failure ? { outcome: 'exempt', reason: r.exemption, failure: r.failure.reason } : { outcome: 'exempt', reason: r.exemption };
 }
+
+/**
+ * Pure: the bytes the core may be given. A re-serialisation match forwards the re-serialised bytes
+ * (the received ones differ from what was signed: a duplicate key, a rounded number, an invalid
+ * UTF-8 byte); a verification failure let through by the ping policy forwards no body at all.
+ */
+export function bytesForCore(r: VerifyResult, received: Buffer): Buffer {
+  if (!r.ok) return EMPTY;
+  if (r.verified) return r.bytes ?? received;
+  return r.failure === undefined ? received : EMPTY;
+}
+
+const EMPTY = Buffer.alloc(0);
 
 interface Pending {
   readonly ex: InboundExchange;
@@ -40,7 +56,11 @@ interface Pending {
 function verifyOne(p: Pending): void {
   try {
     const { keys, policy } = p.ex.rt.jws;
-    p.ex.jws = verdictOf(verifyRequest({ method: p.ex.method, path: p.ex.target, headers: p.ex.req.headers, body: p.body }, keys, policy));
+    const path = need(p.ex.path, 'path', VERIFY_STAGE);
+    const result = verifyRequest({ method: p.ex.method, path, headers: p.ex.req.headers, body: p.body }, keys, policy);
+    p.ex.jws = verdictOf(result);
+    p.ex.forwardBody = bytesForCore(result, p.body);
+    if (result.ok && result.verified && result.requestLineMismatch) p.ex.log.warn({ reason: 'request_mismatch', detail: result.requestLineMismatch.detail }, 'request line differs from the signed one; forwarded (jws.requestLine: record)');
     p.resolve();
   } catch (err) {
     p.reject(err);

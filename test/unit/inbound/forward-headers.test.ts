@@ -13,7 +13,7 @@ describe('coreRequestHeaders', () => {
   it('keeps end-to-end headers in order and case, duplicates included', () => {
     const raw = ['FSPIOP-Source', 'payerfsp', 'Content-Type', 'application/vnd.interoperability.transfers+json;version=1.1', 'traceparent', '00-abc-def-01', 'X-Dup', 'a', 'X-Dup', 'b', 'FSPIOP-Signature', '{"sig":1}'];
     const out = pairs(coreRequestHeaders(raw, opts));
-    expect(out.slice(0, 6)).toEqual([
+    expect(out.slice(5)).toEqual([
       ['FSPIOP-Source', 'payerfsp'],
       ['Content-Type', 'application/vnd.interoperability.transfers+json;version=1.1'],
       ['traceparent', '00-abc-def-01'],
@@ -40,21 +40,39 @@ describe('coreRequestHeaders', () => {
     const raw = ['X-Forwarded-For', '6.6.6.6', 'x-forwarded-proto', 'http', 'X-Request-Id', 'theirs', 'X-DFSP-Sidecar-JWS', 'verified', 'x-dfsp-sidecar-peer-cn', 'forged', 'x-dfsp-sidecar-anything', 'x'];
     const out = pairs(coreRequestHeaders(raw, opts));
     expect(out).toEqual([
+      [JWS_HEADER, 'verified'],
+      ['x-request-id', 'req-1'],
       ['x-forwarded-for', '10.1.2.3'],
       ['x-forwarded-proto', 'https'],
-      ['x-request-id', 'req-1'],
-      [JWS_HEADER, 'verified'],
       [PEER_CN_HEADER, 'hub'],
     ]);
+  });
+
+  it("puts the sidecar's own headers first, ahead of any number of client headers", () => {
+    const raw: string[] = [];
+    for (let i = 0; i < 1_200; i++) raw.push(`x-pad-${i}`, 'v');
+    const out = pairs(coreRequestHeaders(raw, opts));
+    expect(out.slice(0, 5).map(([n]) => n)).toEqual([JWS_HEADER, 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', PEER_CN_HEADER]);
+    expect(out.filter(([n]) => n.toLowerCase() === JWS_HEADER)).toHaveLength(1);
+  });
+
+  it('drops client-address and routing headers, and any name with an underscore', () => {
+    const raw = [
+      'Forwarded', 'for=6.6.6.6', 'X-Real-IP', '6.6.6.6', 'X-Forwarded-Host', 'evil', 'X-Forwarded-Port', '1', 'X-Forwarded-Prefix', '/admin',
+      'True-Client-IP', '6.6.6.6', 'CF-Connecting-IP', '6.6.6.6', 'Via', '1.1 evil', 'X-Original-URL', '/admin', 'X-Rewrite-URL', '/admin',
+      'x_forwarded_for', '6.6.6.6', 'fspiop_source', 'evil', 'X_DFSP_SIDECAR_JWS', 'verified', 'FSPIOP-Source', 'payerfsp',
+    ];
+    const out = pairs(coreRequestHeaders(raw, opts));
+    expect(out.slice(5)).toEqual([['FSPIOP-Source', 'payerfsp']]);
   });
 
   it('omits the peer headers without a client certificate', () => {
     const out = pairs(coreRequestHeaders([], { ...opts, proto: 'http', jws: 'exempt:get', peerCn: undefined }));
     expect(out).toEqual([
+      [JWS_HEADER, 'exempt:get'],
+      ['x-request-id', 'req-1'],
       ['x-forwarded-for', '10.1.2.3'],
       ['x-forwarded-proto', 'http'],
-      ['x-request-id', 'req-1'],
-      [JWS_HEADER, 'exempt:get'],
     ]);
   });
 });
@@ -83,7 +101,7 @@ describe('clientResponseHeaders', () => {
       const raw = b('CONTENT-TYPE', 'a', 'Keep-Alive', 'x', 'KEEP-ALIVE', 'y', 'content-length', '1');
       expect(pairs(clientResponseHeaders(raw))).toEqual([['CONTENT-TYPE', 'a'], ['content-length', '1']]);
       const req = coreRequestHeaders(['AUTHORIZATION', 'x', 'Te', 'y', 'X-A', 'z'], opts);
-      expect(pairs(req).slice(0, 1)).toEqual([['X-A', 'z']]);
+      expect(pairs(req).slice(5)).toEqual([['X-A', 'z']]);
     }
   });
 
@@ -91,7 +109,7 @@ describe('clientResponseHeaders', () => {
     const many: string[] = [];
     for (let i = 0; i < 600; i++) many.push(`X-Name-${i}`, 'v');
     expect(coreRequestHeaders(many, opts).length).toBe(many.length + 10);
-    expect(pairs(coreRequestHeaders(['Transfer-Encoding', 'chunked', 'X-After-Fill', '1'], opts)).slice(0, 1)).toEqual([['X-After-Fill', '1']]);
+    expect(pairs(coreRequestHeaders(['Transfer-Encoding', 'chunked', 'X-After-Fill', '1'], opts)).slice(5)).toEqual([['X-After-Fill', '1']]);
   });
 
   it('passes latin1 header bytes through unchanged', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SidecarError } from '../../../../src/shared/errors.js';
-import { verdictOf } from '../../../../src/inbound/stages/verify-jws.js';
+import { bytesForCore, verdictOf } from '../../../../src/inbound/stages/verify-jws.js';
 import { jwsHeaderValue } from '../../../../src/inbound/stages/forward-to-core.js';
 import type { InboundExchange } from '../../../../src/inbound/exchange.js';
 
@@ -27,10 +27,28 @@ describe('verdictOf', () => {
   });
 });
 
+describe('bytesForCore', () => {
+  const received = Buffer.from('{"b":1,"a":1,"a":2}');
+  it('gives the core the received bytes for a raw match or a clean exemption', () => {
+    expect(bytesForCore({ ok: true, verified: true, matched: 'raw', source: 's', alg: 'RS256', keyFingerprint: 'F' }, received)).toBe(received);
+    expect(bytesForCore({ ok: true, verified: false, exemption: 'put-parties-unsigned' }, received)).toBe(received);
+  });
+  it('gives the core the re-serialised bytes the signature covers when those matched', () => {
+    const signed = Buffer.from('{"a":2,"b":1}');
+    expect(bytesForCore({ ok: true, verified: true, matched: 'sorted', source: 's', alg: 'RS256', keyFingerprint: 'F', bytes: signed }, received)).toBe(signed);
+  });
+  it('gives the core no body for a verification failure the ping policy lets through', () => {
+    const r = bytesForCore({ ok: true, verified: false, exemption: 'ping', failure: { ok: false, reason: 'signature_mismatch', code: 'INVALID_SIGNATURE', detail: '' } }, received);
+    expect(r.length).toBe(0);
+  });
+});
+
 describe('jwsHeaderValue', () => {
   const ex = (jws: InboundExchange['jws']) => ({ jws }) as InboundExchange;
-  it('says verified or exempt:<why>, with a recorded failure as a parameter', () => {
-    expect(jwsHeaderValue(ex({ outcome: 'verified', source: 'a', matched: 'raw' }))).toBe('verified');
+  it('says verified with the encoding that matched, or exempt:<why>, with a recorded failure as a parameter', () => {
+    expect(jwsHeaderValue(ex({ outcome: 'verified', source: 'a', matched: 'raw' }))).toBe('verified; matched=raw');
+    expect(jwsHeaderValue(ex({ outcome: 'verified', source: 'a', matched: 'sorted' }))).toBe('verified; matched=sorted');
+    expect(jwsHeaderValue(ex({ outcome: 'verified', source: 'a', matched: 'insertion', requestLineMismatch: true }))).toBe('verified; matched=insertion; request-line=mismatch');
     expect(jwsHeaderValue(ex({ outcome: 'exempt', reason: 'put-parties-unsigned' }))).toBe('exempt:put-parties-unsigned');
     expect(jwsHeaderValue(ex({ outcome: 'exempt', reason: 'ping', failure: 'signature_mismatch' }))).toBe('exempt:ping; failure=signature_mismatch');
   });
@@ -58,7 +76,7 @@ describe('the verify-jws stage (batched per event-loop turn)', () => {
       const ph = Buffer.from(JSON.stringify({ alg: 'RS256', 'FSPIOP-URI': '/transfers/1', 'FSPIOP-HTTP-Method': 'PUT', 'FSPIOP-Source': 'payerfsp' })).toString('base64url');
       const signature = sign('sha256', Buffer.from(`${ph}.${body.toString('base64url')}`), kp.privateKey).toString('base64url');
       const headers = { 'fspiop-source': 'payerfsp', 'fspiop-uri': '/transfers/1', 'fspiop-http-method': 'PUT', 'fspiop-signature': JSON.stringify({ signature, protectedHeader: ph }) };
-      const make = (method: string, b: Buffer) => ({ method, target: '/transfers/1', body: b, req: { headers }, rt: { jws: { keys, policy } }, jws: undefined }) as unknown as InboundExchange;
+      const make = (method: string, b: Buffer) => ({ method, target: '/transfers/1', path: '/transfers/1', body: b, req: { headers }, rt: { jws: { keys, policy } }, jws: undefined }) as unknown as InboundExchange;
       const good = make('PUT', body);
       const tampered = make('PUT', Buffer.from('{"transferState":"ABORTED"}'));
       const get = make('GET', Buffer.alloc(0));
@@ -76,7 +94,7 @@ describe('the verify-jws stage (batched per event-loop turn)', () => {
 
   it('runs the batch after the current turn, not synchronously', async () => {
     const { createVerifyJws } = await import('../../../../src/inbound/stages/verify-jws.js');
-    const ex = { method: 'GET', target: '/parties/x', body: Buffer.alloc(0), req: { headers: {} }, rt: { jws: { keys: { bySource: new Map() }, policy: (await import('../../../../src/crypto/jws/index.js')).createVerifyPolicy({}) } }, jws: undefined } as unknown as InboundExchange;
+    const ex = { method: 'GET', target: '/parties/x', path: '/parties/x', body: Buffer.alloc(0), req: { headers: {} }, rt: { jws: { keys: { bySource: new Map() }, policy: (await import('../../../../src/crypto/jws/index.js')).createVerifyPolicy({}) } }, jws: undefined } as unknown as InboundExchange;
     const p = createVerifyJws().run(ex);
     expect(ex.jws).toBeUndefined();
     await p;
