@@ -55,12 +55,19 @@ export function createInboundServer(opts: InboundServerOptions): Server {
           ...common,
           requestCert: true,
           rejectUnauthorized: false,
+          // With the HTTP layer's httpAllowHalfOpen below: a client's FIN must not end our side first.
+          allowHalfOpen: true,
           handshakeTimeout: rt.headersTimeoutMs,
         },
         opts.onRequest,
       )
     : createHttpServer(common, opts.onRequest);
   server.maxHeadersCount = headersCountFor(rt);
+  // A client may half-close once it has sent its request (RFC 9112 §9.6 allows it). Node's default
+  // treats that FIN as an abort: the request is dropped, possibly after it reached the core, and
+  // the client gets no answer. Answer it, then close (the linger deadline bounds a peer that then
+  // never reads).
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 
   const connectionListener = takeOnlyListener(server, 'connection') as (socket: Socket) => void;
   server.on('connection', (socket: Socket) => opts.gate.onConnection(socket, (s) => connectionListener.call(server, s)));
@@ -86,8 +93,16 @@ export function createInboundServer(opts: InboundServerOptions): Server {
     }
     const last = opts.responseOn(socket);
     // A request still in progress (being answered, or its refused body still draining) gets no
-    // second response on the same connection: it is cut.
+    // second response on the same connection. One that arrived whole is answered first and the
+    // connection closed after it (what follows it on the wire is unparsable and dropped, never
+    // forwarded); one whose body is still arriving is cut.
     const busy = last !== undefined && (!last.writableFinished || !last.req.complete);
+    if (busy && last.req.complete && socket.writable && err.code !== 'ECONNRESET' && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+      if (!last.headersSent) last.setHeader('connection', 'close');
+      last.shouldKeepAlive = false;
+      (last as ServerResponse & { _last: boolean })._last = true;
+      return;
+    }
     if (err.code === 'ECONNRESET' || !socket.writable || busy) {
       socket.destroy();
       return;

@@ -62,6 +62,12 @@ export function rawExchange(h: InboundHarness, bytes: Buffer | string, opts: { w
 }
 
 function parseResponse(buf: Buffer): { status: number; headers: Record<string, string>; body: string; complete: boolean } {
+  // Interim answers (100 Continue) come before the real one: skip them.
+  while (/^HTTP\/1\.[01] 1\d\d /.test(buf.subarray(0, 13).toString('latin1'))) {
+    const end = buf.indexOf('\r\n\r\n');
+    if (end === -1) return { status: 0, headers: {}, body: '', complete: false };
+    buf = buf.subarray(end + 4);
+  }
   const text = buf.toString('latin1');
   const end = text.indexOf('\r\n\r\n');
   if (end === -1) return { status: 0, headers: {}, body: '', complete: false };
@@ -185,7 +191,7 @@ export function checkCoreHit(hit: CoreHit, publicPems: Record<string, string[]>,
     return ok ? undefined : `verified but the signature does not cover the ${hit.body.length} bytes the core got (${hit.method} ${path})`;
   }
   if (jws.startsWith('exempt:put-parties')) {
-    if (hit.method !== 'PUT' || !path.startsWith('/parties/')) return `exempt as PUT /parties but the core got ${hit.method} ${path}`;
+    if (hit.method !== 'PUT' || !/^\/parties(\/|\?|$)/.test(path)) return `exempt as PUT /parties but the core got ${hit.method} ${path}`;
     return undefined;
   }
   if (jws.startsWith('exempt:')) {

@@ -5,7 +5,7 @@
  * of open connections is capped in total and per source address, refusals are counted by reason;
  * and TLS renegotiation is refused.
  */
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest, rawExchange } from '../helpers/attack.js';
 import { startInboundHarness, type InboundHarness } from '../helpers/inbound-harness.js';
@@ -31,7 +31,8 @@ afterAll(async () => {
 /** A client that completes the handshake and then neither sends nor reads. */
 function silentClient(localAddress = '127.0.0.1'): Promise<{ socket: TLSSocket; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: h.port, localAddress, ca: h.pki.dfspCa.certPem, cert: h.pki.client.chainPem, key: h.pki.client.keyPem, servername: 'localhost' });
+    // localAddress reaches net.connect; the tls typings do not list it.
+    const socket = tlsConnect({ host: '127.0.0.1', port: h.port, localAddress, ca: h.pki.dfspCa.certPem, cert: h.pki.client.chainPem, key: h.pki.client.keyPem, servername: 'localhost' } as ConnectionOptions);
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
     socket.on('error', () => {});
     socket.once('secureConnect', () => {
