@@ -1,18 +1,19 @@
 #!/usr/bin/env node
 /**
  * `npm run bench`: every scenario, one after the other (they would compete for the two cores if run
- * together): the JWS engine micro-benchmarks, then inbound and outbound end to end. Each script
+ * together): the JWS engine micro-benchmarks, then inbound end to end, inbound under mixed load
+ * (large bodies that do not verify beside small valid ones), and outbound end to end. Each script
  * measures its own baselines in the same run and writes JSON to bench/results/.
  * Environment variables (BENCH_SECONDS, BENCH_ROUNDS, ...) pass through to every scenario.
  *
  *   npm run bench
  *   BENCH_SECONDS=2 BENCH_ROUNDS=1 npm run bench     # a quick pass
- *   BENCH_SCENARIOS=inbound npm run bench            # a subset: jws, inbound, outbound
+ *   BENCH_SCENARIOS=inbound npm run bench            # a subset: jws, inbound, inbound-mixed, outbound
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const all = ['jws', 'inbound', 'outbound'];
+const all = ['jws', 'inbound', 'inbound-mixed', 'outbound'];
 const chosen = (process.env.BENCH_SCENARIOS ?? all.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const unknown = chosen.filter((s) => !all.includes(s));
 if (unknown.length > 0) {
