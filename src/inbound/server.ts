@@ -85,6 +85,13 @@ export function createInboundServer(opts: InboundServerOptions): Server {
     opts.onRequest(req, res);
   });
 
+  // CONNECT (an authority-form target): Node hands it to a 'connect' listener or drops the socket
+  // without a word. It is no FSPIOP request: answer like any other target that is not origin-form.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    opts.onClientError('MALFORMED_REQUEST', Object.assign(new Error('CONNECT'), { code: 'CONNECT' }));
+    socket.end(rawErrorResponse('MALFORMED_REQUEST', 'target_not_origin_form'));
+  });
+
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && opts.onRequestTimeout(socket)) return;
     if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED') {

@@ -56,8 +56,16 @@ describe('a request target a core could read as another path', () => {
     });
   }
 
+  it('CONNECT host:port (authority-form): 400/3101 target_not_origin_form, not a silent close', async () => {
+    const before = h.core.hits.length;
+    const r = await rawExchange(h, 'CONNECT 127.0.0.1:3000 HTTP/1.1\r\nhost: 127.0.0.1:3000\r\n\r\n');
+    expect(r.status).toBe(400);
+    expect(JSON.parse(r.body).errorInformation.extensionList.extension).toContainEqual({ key: 'sidecarReason', value: 'target_not_origin_form' });
+    expect(h.core.hits.length).toBe(before);
+  });
+
   it('counts every refusal under MALFORMED_REQUEST', async () => {
-    expect(await h.metric('dfsp_sidecar_inbound_requests_total', { status: '400', outcome: 'MALFORMED_REQUEST' })).toBe(attacks.length);
+    expect(await h.metric('dfsp_sidecar_inbound_requests_total', { status: '400', outcome: 'MALFORMED_REQUEST' })).toBe(attacks.length + 1);
   });
 
   it('still lets the canonical exempt request through (an unsigned PUT /parties)', async () => {
