@@ -4,7 +4,7 @@
  * not), every alert tells the operator what to do, and every series a rule reads is one the
  * sidecar exports.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,7 +116,7 @@ describe('alert rules', () => {
       const weakened = readFileSync(RULES, 'utf8').replace(/(verifications_total\[5m\]\)\)\n\s+> )0\.05/, '$10.5');
       expect(weakened).not.toBe(readFileSync(RULES, 'utf8'));
       const dir = mkdtempSync(join(tmpdir(), 'dfsp-rules-'));
-      let run: ReturnType<typeof spawnSync<string>>;
+      let run: SpawnSyncReturns<string>;
       try {
         writeFileSync(join(dir, 'dfsp-sidecar.rules.yaml'), weakened);
         writeFileSync(join(dir, 'dfsp-sidecar.rules.test.yaml'), readFileSync(TESTS));
