@@ -283,6 +283,17 @@ describe('probes', () => {
 });
 
 describe('sources', () => {
+  it('base/config.yaml sets only keys config.example.yaml documents, and keeps its ports', () => {
+    const example = parse(readFileSync(fileURLToPath(new URL('../../config.example.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>;
+    const k8s = parse(readFileSync(`${ROOT}base/config.yaml`, 'utf8')) as Record<string, unknown>;
+    const paths = (o: Record<string, unknown>, prefix = ''): string[] =>
+      Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? paths(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
+    const documented = new Set(paths(example));
+    for (const key of paths(k8s)) expect(documented.has(key), `${key} is not in config.example.yaml`).toBe(true);
+    const ports = (c: Record<string, any>) => [c.inbound.port, c.outbound.port, c.admin.port];
+    expect(ports(k8s)).toEqual(ports(example));
+  });
+
   it('the PrometheusRule is generated from deploy/prometheus (regenerate: npx tsx scripts/prometheus-rule.ts)', () => {
     expect(readFileSync(PROMETHEUS_RULE_FILE, 'utf8')).toBe(renderPrometheusRule());
   });
