@@ -127,18 +127,29 @@ describe.skipIf(skip !== undefined)('observability against a live sidecar', () =
         '',
       ].join('\n'),
     );
-    const port = await freePort();
-    promUrl = `http://127.0.0.1:${port}`;
+    // The free port may be taken between our probe and Prometheus binding it: then Prometheus
+    // exits at once, and another port is tried.
     let log = '';
-    prom = spawn(
-      prometheusBin.path as string,
-      [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prom.stdout?.on('data', (c: Buffer) => (log += c.toString()));
-    prom.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      promUrl = url;
+      log = '';
+      const child = spawn(
+        prometheusBin.path as string,
+        [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      prom = child;
+      child.stdout?.on('data', (c: Buffer) => (log += c.toString()));
+      child.stderr?.on('data', (c: Buffer) => (log += c.toString()));
+      const exited = once(child, 'exit').then(() => 'exited' as const);
+      const ready = until(async () => ((await fetch(`${url}/-/ready`)).ok ? ('ready' as const) : undefined), 30_000, 'Prometheus ready');
+      const first = await Promise.race([exited, ready.catch((err: unknown) => err)]);
+      if (first === 'ready') break;
+      if (first !== 'exited' || attempt === 3) throw new Error(`Prometheus did not start: ${String(first)}\nprometheus log:\n${log}`);
+    }
     try {
-      await until(async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000, 'Prometheus ready');
       // Three scrapes: enough samples in a 1m window for rate() and histogram_quantile().
       await until(async () => {
         const r = await query('count_over_time(up{job="dfsp-sidecar"}[1m]) >= 3');
