@@ -12,8 +12,13 @@
 # Mounts: the config at /etc/dfsp-sidecar/config.yaml (or DFSP_SIDECAR_CONFIG), certificates and
 # keys wherever the config points (e.g. /secrets, read-only). Reload: send SIGHUP, or just replace
 # the mounted files (content hashes are polled). Stop: SIGTERM drains in-flight requests.
+# Health: the HEALTHCHECK asks /healthz on the admin port the config names (scripts/healthcheck.mjs
+# reads it with the sidecar's own loader), so a changed admin.port needs no change here. Kubernetes
+# ignores HEALTHCHECK: deploy/kubernetes/ uses the kubelet's probes instead.
+#
+# Node: 24 (active LTS) on an exact tag, so a rebuild gets the same runtime; bump it deliberately.
 
-FROM node:20-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -21,16 +26,17 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 ENV NODE_ENV=production \
     DFSP_SIDECAR_CONFIG=/etc/dfsp-sidecar/config.yaml
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json config.example.yaml ./
+COPY scripts/healthcheck.mjs ./scripts/
 USER node
 EXPOSE 4000 4001 4002
-HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:4002/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s CMD ["node", "scripts/healthcheck.mjs"]
 # The same start command as the README and the tests: node dist/cli.js run --config FILE
 ENTRYPOINT ["node", "dist/cli.js"]
 CMD ["run"]

@@ -66,8 +66,10 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
     onDone(ex, error) {
       const resource = resourceLabel(ex.resource);
       const status = error ? error.entry.status : ex.status;
-      metrics.requests.inc([resource, methodLabel(ex.method), statusLabel(status), error ? error.code : 'ok']);
+      const outcome = error ? error.code : 'ok';
+      metrics.requests.inc([resource, methodLabel(ex.method), statusLabel(status), outcome]);
       const totalNs = process.hrtime.bigint() - ex.startedAt;
+      metrics.requestDuration.observe([resource, outcome], Number(totalNs) / 1e9);
       metrics.sidecarDuration.observe([resource], Number(totalNs - ex.upstreamNs) / 1e9);
       if (ex.upstreamNs > 0n) metrics.coreDuration.observe([resource], Number(ex.upstreamNs) / 1e9);
       const v = ex.jws;

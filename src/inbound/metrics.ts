@@ -48,6 +48,8 @@ export type JwsOutcome = 'verified' | 'exempt' | 'rejected';
 export interface InboundMetrics {
   /** Label values in order: resource, method, status, outcome. */
   readonly requests: CounterSeries;
+  /** Label values: resource, outcome. */
+  readonly requestDuration: HistogramSeries;
   /** Label values: resource. */
   readonly sidecarDuration: HistogramSeries;
   /** Label values: resource. */
@@ -78,6 +80,12 @@ export function createInboundMetrics(registry: Registry): InboundMetrics {
       name: `${P}requests_total`,
       help: 'Requests from the hub, by FSPIOP resource, method, status answered, and outcome (ok = the core answer was relayed; otherwise the catalogue code).',
       labelNames: ['resource', 'method', 'status', 'outcome'],
+    }),
+    requestDuration: histogramSeries(registry, {
+      name: `${P}request_duration_seconds`,
+      help: 'Time from the hub request arriving to the last byte answered, by resource and outcome (the same labels as outbound).',
+      labelNames: ['resource', 'outcome'],
+      buckets: LATENCY_BUCKETS,
     }),
     sidecarDuration: histogramSeries(registry, {
       name: `${P}sidecar_duration_seconds`,

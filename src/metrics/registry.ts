@@ -16,6 +16,8 @@ export const METRIC_PREFIX = 'dfsp_sidecar_';
 /** Latency buckets in seconds: the sidecar's own time is sub-millisecond, the upstream's can be seconds. */
 export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 export interface CommonMetrics {
   readonly registry: Registry;
   readonly reloads: Counter<'result' | 'trigger'>;
@@ -28,7 +30,13 @@ export interface CommonMetrics {
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): CommonMetrics {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  if (opts.defaultMetrics !== false) {
+    collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+    // prom-client also exports these three as gauges named *_total, which breaks the naming
+    // conventions (`promtool check metrics` rejects them); the same counts stay exported without
+    // the suffix (nodejs_active_handles, _requests, _resources).
+    for (const name of DEFAULT_GAUGES_NAMED_TOTAL) registry.removeSingleMetric(`${METRIC_PREFIX}${name}`);
+  }
   const build = new Gauge({ name: `${METRIC_PREFIX}build_info`, help: 'Always 1; the version label says which build runs.', labelNames: ['version', 'node'], registers: [registry] });
   build.set({ version: VERSION, node: process.version }, 1);
   return {
