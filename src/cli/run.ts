@@ -70,6 +70,9 @@ async function runWithConfig(io: Io, file: string | undefined): Promise<number> 
     io.stderr(`dfsp-sidecar: the configuration from ${source} is incomplete or invalid (${loaded.issues.length} problem${loaded.issues.length === 1 ? '' : 's'}):\n`);
     for (const i of loaded.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
     if (loaded.file === undefined && sdkVariables(io.env).length > 0) io.stderr('See README, "Migrating from the sdk-scheme-adapter", for the keys an SDK-only deployment must add.\n');
+    if (loaded.file === undefined) {
+      io.stderr(`(configured by ${configuringVariables(io.env).join(', ')}; the dev profile starts only when no such variable is set, or with 'dfsp-sidecar run --dev')\n`);
+    }
     return EXIT_USAGE;
   }
   const log = createLogger({ level: loaded.config.log.level });

@@ -55,9 +55,16 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const fromSdk = sdkVariables(opts.env).length > 0;
   if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => formatIssue(i, withEnv.value, fromSdk)));
   if (issues.length > 0 || !parsed.success) {
-    const best = parsed.success ? { data: parsed.data, crossKey: [] } : bestEffort(withEnv.value, parsed.error.issues);
+    const best = parsed.success ? { data: parsed.data, crossKey: [] } : bestEffort(withEnv.value);
     // Cross-key rules only run on a value that passed the per-key checks; run them on what is valid.
-    issues.push(...(best?.crossKey ?? []).flatMap((i) => formatIssue(i, withEnv.value, fromSdk)));
+    // A rule about a key whose own value was just dropped would only repeat it in other words.
+    const reported = issues.map((i) => i.path);
+    const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+    issues.push(
+      ...(best?.crossKey ?? [])
+        .flatMap((i) => formatIssue(i, withEnv.value, fromSdk))
+        .filter((i) => !reported.some((r) => related(i.path, r))),
+    );
     const partial = best?.data;
     return { ok: false, issues: dedupe(issues), file, ...(partial ? { partial: deepFreeze(resolvePaths(partial, baseDir)) } : {}) };
   }
@@ -85,10 +92,13 @@ function hasPath(value: unknown, segments: readonly string[]): boolean {
  * config anyone runs: it exists so the files the valid keys reference can be checked now rather
  * than after the operator fixed the schema problems one round at a time.
  */
-function bestEffort(value: Record<string, unknown>, zodIssues: readonly z.core.$ZodIssue[]): { data: SidecarConfig; crossKey: z.core.$ZodIssue[] } | undefined {
+function bestEffort(value: Record<string, unknown>): { data: SidecarConfig; crossKey: z.core.$ZodIssue[] } | undefined {
+  // Without the cross-key rules every issue is about one value (type, range, format), so each can
+  // be dropped; had the values all been fine, the issues were cross-key ones, already reported.
+  const perKey = configShape.safeParse(value);
+  if (perKey.success) return { data: perKey.data, crossKey: [] };
   const copy = structuredClone(value);
-  for (const issue of zodIssues) {
-    if (issue.code === 'custom') continue;
+  for (const issue of perKey.error.issues) {
     const parent = nodeAt(copy, issue.path.slice(0, -1));
     if (issue.code === 'unrecognized_keys') {
       const target = nodeAt(copy, issue.path);

@@ -45,7 +45,10 @@ describe('run from environment variables alone', () => {
     expect(err).toMatch(/^dfsp-sidecar: the configuration from environment variables \(no --config file, no DFSP_SIDECAR_CONFIG\) is incomplete or invalid \(2 problems\):/);
     expect(err).toMatch(/\n {2}dfspId: required \(string\); set it in the config file or with DFSP_SIDECAR_DFSP_ID or DFSP_ID\n/);
     expect(err).toMatch(/\n {2}inbound\.allowlist: .*an SDK-only deployment must add this key.*DFSP_SIDECAR_INBOUND__ALLOWLIST=/);
-    expect(err).not.toContain('dev profile');
+    // It says why this is not the dev profile, and how to get that instead.
+    expect(err).toContain("(configured by BACKEND_ENDPOINT, DFSP_SIDECAR_ADMIN__ENABLED, DFSP_SIDECAR_OUTBOUND__ENABLED, INBOUND_MUTUAL_TLS_ENABLED, IN_CA_CERT_PATH,");
+    expect(err).toContain("'dfsp-sidecar run --dev'");
+    expect(err).not.toContain('dev profile:');
     expect(existsSync(join(cwd, '.dev'))).toBe(false);
     expect(proc.stdout()).toBe('');
   });

@@ -274,3 +274,14 @@ describe('migrating from the sdk-scheme-adapter', () => {
     expect((await load(undefined, { ...SDK_ONLY, DFSP_SIDECAR_INBOUND__ALLOWLIST: '203.0.113.0/24' })).ok).toBe(true);
   });
 });
+
+describe('one pass over a config with malformed values', () => {
+  it('still yields the valid part for file checks when a value fails a format rule', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { allowlist: [10.0.0.0/33], tls: { certFile: cert.pem, keyFile: key.pem, caFiles: [ca.pem] } }\noutbound: { enabled: false }\njws: { verify: false }\n');
+    if (r.ok) throw new Error('expected the config to be invalid');
+    expect(r.issues.map((i) => i.path)).toContain('inbound.allowlist.0');
+    // Not also "the allowlist is empty": its one entry was malformed, and that is said once.
+    expect(r.issues.map((i) => i.path)).not.toContain('inbound.allowlist');
+    expect(r.partial?.inbound.tls.certFile).toBe(join(dir, 'cert.pem'));
+  });
+});
