@@ -40,6 +40,7 @@ export function isDoctorProbe(req: IncomingMessage): boolean {
 
 export function answerProbe(res: ServerResponse, requestId: string, counter: Counter<'probe'>): void {
   counter.inc({ probe: DOCTOR_PROBE });
-  res.writeHead(204, { [PROBE_HEADER]: PROBE_ANSWERED, 'x-request-id': requestId, 'content-length': 0 });
+  // 204 carries no body and, per RFC 9110 §8.6, no Content-Length.
+  res.writeHead(204, { [PROBE_HEADER]: PROBE_ANSWERED, 'x-request-id': requestId });
   res.end();
 }
