@@ -70,6 +70,9 @@ export function parseRevocationDb(text: string, source: string): RevocationDb {
  * serial number means nothing under another issuer. Revoking twice keeps the first entry.
  */
 export function revoke(db: RevocationDb, ca: LoadedCa, cert: CertificateInfo, reason: RevocationReason, now = new Date()): { db: RevocationDb; entry: RevokedEntry; already: boolean } {
+  if (cert.fingerprintSha256 === ca.cert.fingerprintSha256) {
+    throw new PkiInputError(`'${cert.subjectText}' is the CA itself: a CA's own CRL cannot revoke it; stop trusting it (remove it from inbound.tls.caFiles) instead`);
+  }
   if (!cert.x509.checkIssued(ca.cert.x509) || !cert.x509.verify(ca.cert.publicKey)) {
     throw new PkiInputError(`certificate '${cert.subjectText}' was not issued by this CA ('${ca.cert.subjectText}'): only the CA that signed a certificate can revoke it`);
   }

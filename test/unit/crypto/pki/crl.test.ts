@@ -54,6 +54,7 @@ describe('CRL', () => {
     expect(again.entry.reason).toBe('keyCompromise');
     const other = loadCa(await createCa({ cn: 'Other CA', o: 'Test', c: 'ZZ', keySize: 2048 }));
     expect(() => revoke(EMPTY_REVOCATION_DB, other, a, 'unspecified')).toThrow(/not issued by this CA/);
+    expect(() => revoke(EMPTY_REVOCATION_DB, loaded, loaded.cert, 'unspecified')).toThrow(/is the CA itself/);
   });
 
   it('round-trips the list and refuses a malformed one or a validity out of range', () => {
