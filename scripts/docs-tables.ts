@@ -4,7 +4,7 @@
  * compare the README with the same renderers, so docs and code cannot drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SDK_ALIASES, SDK_GAPS } from '../src/config/env.js';
+import { SDK_ALIASES, SDK_DEFAULT_CHANGES, SDK_GAPS } from '../src/config/env.js';
 import { CATALOGUE } from '../src/shared/errors.js';
 import { allMetricsRegistry } from './metrics-registry.js';
 
@@ -27,6 +27,12 @@ export function renderSdkEnvTable(): string {
     '| key | why | e.g. |',
     '|---|---|---|',
     ...gaps,
+    '',
+    'Defaults that differ from the SDK\'s (a deployment that relied on the SDK default sets the variable, or gets ours):',
+    '',
+    '| variable | our key | SDK default | our default |',
+    '|---|---|---|---|',
+    ...SDK_DEFAULT_CHANGES.map((c) => `| \`${c.env}\` | \`${c.path}\` | ${c.sdk} | ${c.ours} |`),
   ].join('\n');
 }
 

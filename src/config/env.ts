@@ -313,6 +313,37 @@ export const SDK_GAPS: ReadonlyArray<{ path: string; why: string; example: strin
   },
 ];
 
+/**
+ * Defaults that differ from the sdk-scheme-adapter's, where a deployment that relied on the SDK's
+ * default gets different behaviour (and, for mTLS, new required keys) unless it sets the variable.
+ */
+export const SDK_DEFAULT_CHANGES: ReadonlyArray<{ env: string; path: string; sdk: string; ours: string; under: string; hint: string }> = [
+  {
+    env: 'INBOUND_MUTUAL_TLS_ENABLED',
+    path: 'inbound.tls.enabled',
+    sdk: 'false',
+    ours: 'true',
+    under: 'inbound.tls.',
+    hint: 'INBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then ran without mTLS, the sidecar runs with it (give IN_SERVER_CERT_PATH, IN_SERVER_KEY_PATH, IN_CA_CERT_PATH; INBOUND_MUTUAL_TLS_ENABLED=false only in a lab)',
+  },
+  {
+    env: 'OUTBOUND_MUTUAL_TLS_ENABLED',
+    path: 'outbound.tls.enabled',
+    sdk: 'false',
+    ours: 'true',
+    under: 'outbound.tls.',
+    hint: 'OUTBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then called the hub over plain http, the sidecar uses mTLS (give OUT_CA_CERT_PATH, OUT_CLIENT_CERT_PATH, OUT_CLIENT_KEY_PATH; OUTBOUND_MUTUAL_TLS_ENABLED=false only in a lab)',
+  },
+  {
+    env: 'VALIDATE_INBOUND_PUT_PARTIES_JWS',
+    path: 'jws.verifyPutParties',
+    sdk: 'false (never checked)',
+    ours: 'if-signed (unsigned passes; a signed one is checked)',
+    under: 'jws.verifyPutParties',
+    hint: '',
+  },
+];
+
 /** The variables that set a key: its DFSP_SIDECAR_* name and any sdk-scheme-adapter alias. */
 export function variablesFor(path: string): string[] {
   const leaf = schemaLeaves().get(path);

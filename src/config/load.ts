@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { applyEnv, objectKeys, schemaAt, schemaLeaves, SDK_GAPS, sdkVariables, variablesFor, type ConfigIssue, type LeafKind } from './env.js';
+import { applyEnv, objectKeys, schemaAt, schemaLeaves, SDK_DEFAULT_CHANGES, SDK_GAPS, sdkVariables, variablesFor, type ConfigIssue, type LeafKind } from './env.js';
 import { configSchema, configShape, SECRET_PATHS, type SidecarConfig } from './schema.js';
 
 export type { ConfigIssue } from './env.js';
@@ -53,7 +53,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const parsed = configSchema.safeParse(withEnv.value);
   const baseDir = file ? dirname(file) : opts.cwd;
   const fromSdk = sdkVariables(opts.env).length > 0;
-  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => formatIssue(i, withEnv.value, fromSdk)));
+  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((i) => formatIssue(i, withEnv.value, fromSdk ? opts.env : undefined)));
   if (issues.length > 0 || !parsed.success) {
     const best = parsed.success ? { data: parsed.data, crossKey: [] } : bestEffort(withEnv.value);
     // Cross-key rules only run on a value that passed the per-key checks; run them on what is valid.
@@ -62,7 +62,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
     const related = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
     issues.push(
       ...(best?.crossKey ?? [])
-        .flatMap((i) => formatIssue(i, withEnv.value, fromSdk))
+        .flatMap((i) => formatIssue(i, withEnv.value, fromSdk ? opts.env : undefined))
         .filter((i) => !reported.some((r) => related(i.path, r))),
     );
     const partial = best?.data;
@@ -178,7 +178,9 @@ function dropNulls(value: unknown): unknown {
   return value;
 }
 
-function formatIssue(issue: z.core.$ZodIssue, value: Record<string, unknown>, fromSdk: boolean): ConfigIssue[] {
+/** `sdkEnv`: the environment, when sdk-scheme-adapter variables are in use (migration hints). */
+function formatIssue(issue: z.core.$ZodIssue, value: Record<string, unknown>, sdkEnv: NodeJS.ProcessEnv | undefined): ConfigIssue[] {
+  const fromSdk = sdkEnv !== undefined;
   const path = issue.path.map(String).join('.') || '(top level)';
   if (issue.code === 'unrecognized_keys') {
     const known = objectKeys(schemaAt(issue.path.filter((p): p is string | number => typeof p !== "symbol")));
@@ -192,7 +194,12 @@ function formatIssue(issue: z.core.$ZodIssue, value: Record<string, unknown>, fr
     return vars.length > 0 ? `; set it in the config file or with ${vars.join(' or ')}` : '';
   };
   const gap = fromSdk ? SDK_GAPS.find((g) => g.path === path) : undefined;
-  const gapHint = gap ? `; an SDK-only deployment must add this key, no sdk-scheme-adapter variable sets it (${gap.why}): e.g. ${gap.example}` : '';
+  const changed = sdkEnv ? SDK_DEFAULT_CHANGES.find((c) => c.hint !== '' && path.startsWith(c.under) && sdkEnv[c.env] === undefined) : undefined;
+  const gapHint = gap
+    ? `; an SDK-only deployment must add this key, no sdk-scheme-adapter variable sets it (${gap.why}): e.g. ${gap.example}`
+    : changed
+      ? `; ${changed.hint}`
+      : '';
   if (issue.code === 'invalid_type' && nodeAt(value, issue.path) === undefined) {
     return [{ path, message: `required (${issue.expected})${envHint()}${gapHint}` }];
   }

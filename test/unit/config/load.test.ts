@@ -285,3 +285,14 @@ describe('one pass over a config with malformed values', () => {
     expect(r.partial?.inbound.tls.certFile).toBe(join(dir, 'cert.pem'));
   });
 });
+
+describe('SDK defaults that differ', () => {
+  it('names the mTLS default when an SDK deployment relied on the SDK running without it', async () => {
+    const r = await load(undefined, { DFSP_ID: 'payerfsp', JWS_SIGN: 'false', VALIDATE_INBOUND_JWS: 'false', PEER_ENDPOINT: 'hub:443', OUT_CA_CERT_PATH: '/ca.pem', DFSP_SIDECAR_INBOUND__ALLOWLIST: '10.0.0.0/8' });
+    const byPath = Object.fromEntries(issues(r).map((i) => [i.path, i.message]));
+    expect(byPath['inbound.tls.certFile']).toMatch(/INBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then ran without mTLS, the sidecar runs with it/);
+    // Set explicitly, the hint is not needed.
+    const explicit = await load(undefined, { DFSP_ID: 'payerfsp', INBOUND_MUTUAL_TLS_ENABLED: 'true', PEER_ENDPOINT: 'hub:443' });
+    expect(issues(explicit).find((i) => i.path === 'inbound.tls.certFile')?.message).not.toMatch(/INBOUND_MUTUAL_TLS_ENABLED is not set/);
+  });
+});
