@@ -4,7 +4,7 @@
  * compare the README with the same renderers, so docs and code cannot drift.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { SDK_ALIASES } from '../src/config/env.js';
+import { SDK_ALIASES, SDK_DEFAULT_CHANGES, SDK_GAPS } from '../src/config/env.js';
 import { CATALOGUE } from '../src/shared/errors.js';
 import { allMetricsRegistry } from './metrics-registry.js';
 
@@ -15,7 +15,25 @@ export function renderErrorTable(): string {
 
 export function renderSdkEnvTable(): string {
   const rows = SDK_ALIASES.map((a) => `| \`${a.env}\` | \`${a.path}\` | ${a.note ?? ''} |`);
-  return ['| sdk-scheme-adapter variable | our key | note |', '|---|---|---|', ...rows].join('\n');
+  const gaps = SDK_GAPS.map((g) => `| \`${g.path}\` | ${g.why} | \`${g.example}\` |`);
+  return [
+    '| sdk-scheme-adapter variable | our key | note |',
+    '|---|---|---|',
+    ...rows,
+    '',
+    'Keys an SDK-only deployment must add (required here, and no SDK variable sets them; `run` and',
+    '`check-config` name them when they are missing):',
+    '',
+    '| key | why | e.g. |',
+    '|---|---|---|',
+    ...gaps,
+    '',
+    'Defaults that differ from the SDK\'s (a deployment that relied on the SDK default sets the variable, or gets ours):',
+    '',
+    '| variable | our key | SDK default | our default |',
+    '|---|---|---|---|',
+    ...SDK_DEFAULT_CHANGES.map((c) => `| \`${c.env}\` | \`${c.path}\` | ${c.sdk} | ${c.ours} |`),
+  ].join('\n');
 }
 
 export async function renderMetricsTable(): Promise<string> {

@@ -6,7 +6,7 @@
 import { EXIT_USAGE, processIo, UsageError, type Command, type Io } from './cli/io.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  run: { summary: 'start the sidecar (no --config: the dev profile)', load: async () => (await import('./cli/run.js')).runCommand },
+  run: { summary: 'start the sidecar from --config FILE and/or environment variables (--dev: the dev profile)', load: async () => (await import('./cli/run.js')).runCommand },
   'check-config': { summary: 'validate a config and every file it references', load: async () => (await import('./cli/check-config.js')).checkConfigCommand },
   pki: { summary: 'certificate and key steps of joining a hub', load: async () => (await import('./cli/pki/index.js')).pkiCommand },
   jws: { summary: 'sign or verify an FSPIOP request by hand', load: async () => (await import('./cli/jws.js')).jwsCommand },
@@ -28,7 +28,13 @@ export async function dispatch(argv: string[], io: Io): Promise<number> {
     io.stdout(`${(await import('./version.js')).VERSION}\n`);
     return 0;
   }
-  const name = first === undefined || first.startsWith('-') ? 'run' : first;
+  // A bare command starts nothing: a server that silently starts (and writes a dev PKI into the
+  // current directory) when the operator only wanted to see what the tool does is a surprise.
+  if (first === undefined) {
+    io.stderr(usage());
+    return EXIT_USAGE;
+  }
+  const name = first.startsWith('-') ? 'run' : first;
   const args = name === first ? rest : argv;
   const entry = COMMANDS[name];
   if (!entry) {
@@ -48,6 +54,14 @@ export async function dispatch(argv: string[], io: Io): Promise<number> {
 
 const isMain = process.argv[1] !== undefined && import.meta.url === (await import('node:url')).pathToFileURL((await import('node:fs')).realpathSync(process.argv[1])).href;
 if (isMain) {
+  // `dfsp-sidecar ... | head` closes the pipe early. Like any Unix tool, stop quietly instead of
+  // dying on an unhandled EPIPE with a stack trace; the reader has all it asked for.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+      throw err;
+    });
+  }
   dispatch(process.argv.slice(2), processIo()).then(
     (code) => {
       // `run` keeps the process alive through its listeners and exits on its own signal handling.

@@ -13,6 +13,7 @@ import { createMetrics, type CommonMetrics } from './metrics/registry.js';
 import { createOutboundGateway } from './outbound/gateway.js';
 import type { Gateway, Readiness } from './shared/gateway.js';
 import type { Logger } from './shared/log.js';
+import { describeListenFailure, preflightPorts, type ListenFailure } from './shared/listen.js';
 import { createReloader, type Reloader } from './shared/reload.js';
 import { createSnapshotStore, type SnapshotStore } from './shared/state.js';
 
@@ -20,6 +21,14 @@ export class ConfigInvalid extends Error {
   override readonly name = 'ConfigInvalid';
   constructor(readonly issues: ConfigIssue[]) {
     super(issues.map((i) => `${i.path}: ${i.message}`).join('\n'));
+  }
+}
+
+/** One or more listeners could not bind; none was left running. */
+export class ListenFailed extends Error {
+  override readonly name = 'ListenFailed';
+  constructor(readonly failures: readonly ListenFailure[]) {
+    super(failures.map(describeListenFailure).join('; '));
   }
 }
 
@@ -48,6 +57,16 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
   const { config, log } = opts;
   const compiled = await compileSnapshot(config);
   if (!compiled.ok) throw new ConfigInvalid(compiled.issues);
+
+  const fixedPorts = [
+    ...(config.inbound.enabled ? [{ listener: 'inbound', key: 'inbound.port', host: config.inbound.host, port: config.inbound.port }] : []),
+    ...(config.outbound.enabled && !config.outbound.socketPath ? [{ listener: 'outbound', key: 'outbound.port', host: config.outbound.host, port: config.outbound.port }] : []),
+    ...(config.admin.enabled ? [{ listener: 'admin', key: 'admin.port', host: config.admin.host, port: config.admin.port }] : []),
+  ];
+  const unavailable = await preflightPorts(fixedPorts);
+  if (unavailable.length > 0) {
+    throw new ListenFailed(unavailable);
+  }
 
   const metrics = opts.metrics ?? createMetrics();
   const store = createSnapshotStore<RuntimeSnapshot>(compiled.snapshot);
@@ -97,8 +116,14 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
       metrics.listenerUp.set({ listener: 'admin' }, 1);
     }
   } catch (err) {
-    await Promise.all(bound.map((g) => g.close(Date.now())));
+    // Lost a race for a port after the preflight: still all or none.
+    await Promise.all(gateways.map((g) => g.close(Date.now())));
     await admin?.close();
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+      const which = fixedPorts.find((p) => p.port === e.port) ?? { listener: 'a', key: 'its port', host: e.address ?? '?', port: e.port ?? 0 };
+      throw new ListenFailed([{ ...which, code: e.code }]);
+    }
     throw err;
   }
 

@@ -1,29 +1,54 @@
 /**
- * `dfsp-sidecar doctor [--config FILE] [--json] [--timeout MS]`: "why can't I reach the hub?",
- * answered layer by layer so the failing layer is named: config and files, then for every hub
- * origin DNS -> TCP -> TLS (hub certificate against our CA bundle, our client certificate accepted)
- * -> HTTP, then the OAuth token endpoint, then our own inbound credentials. It uses the same compiled
- * snapshot as `run` (same TLS contexts, same token request), so what passes here is what the
- * gateways will do. Exit 0 when every check passes, 1 when any fails, 2 on a config or usage error.
+ * `dfsp-sidecar doctor [--config FILE] [--json] [--timeout MS] [--party TYPE/ID | --ping]`: "why
+ * can't I reach the hub?", answered layer by layer so the failing layer is named: config and files,
+ * then for every hub origin DNS -> TCP -> TLS (hub certificate against our CA bundle, our client
+ * certificate accepted) -> HTTP, then the OAuth token endpoint, then, when asked, a real FSPIOP
+ * request through an outbound gateway (signed, with our token and client certificate) and the hub's
+ * verdict on it, then our own credentials' expiry. It uses the same compiled snapshot and gateway
+ * code as `run`, so what passes here is what the gateways will do.
+ *
+ * A doctor leaves no trace that looks like an incident at the other end: TCP, TLS and HTTP run on
+ * one connection (no connection opened and dropped before its handshake, which a listener counts
+ * as an aborted handshake), and the HTTP probe is marked (x-dfsp-sidecar-probe: doctor) so that an
+ * inbound listener of ours answers it itself and counts it apart (src/inbound/probe.ts).
+ *
+ * Exit 0 when every check passes, 1 when any fails, 2 on a config or usage error.
  */
+import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { connect as tcpConnect, isIP } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { compileSnapshot, type RuntimeSnapshot } from '../config/compile.js';
-import { loadConfig } from '../config/load.js';
+import { deepFreeze, loadConfig } from '../config/load.js';
+import type { SidecarConfig } from '../config/schema.js';
+import { DOCTOR_PROBE, PROBE_ANSWERED, PROBE_HEADER } from '../inbound/probe.js';
+import { createMetrics } from '../metrics/registry.js';
+import { createOutboundGateway } from '../outbound/gateway.js';
 import { createTokenFetcher } from '../outbound/token-client.js';
 import type { UpstreamSpec } from '../outbound/routes.js';
+import { createSilentLogger } from '../shared/log.js';
+import { createSnapshotStore } from '../shared/state.js';
+import { VERSION } from '../version.js';
 import { EXIT_OK, EXIT_REFUSED, EXIT_USAGE, UsageError, type Command } from './io.js';
 
-const HELP = `usage: dfsp-sidecar doctor [--config FILE] [--json] [--timeout MS]
+const PROBE_USER_AGENT = `dfsp-sidecar-doctor/${VERSION}`;
+
+const HELP = `usage: dfsp-sidecar doctor [--config FILE] [--json] [--timeout MS] [--party TYPE/ID[/SUBID] | --ping]
 
 Checks, in order, and names the first layer that fails for each target:
   config      the configuration and every file it references
-  hub         for each hub origin: dns, tcp, tls (hub certificate vs outbound.tls.caFiles,
-              our client certificate accepted), http (an answer of any status)
+  hub         for each hub origin, on one connection: dns, tcp, tls (hub certificate vs
+              outbound.tls.caFiles, our client certificate accepted), http (HEAD / marked as a
+              doctor probe: any status proves TLS and the client certificate were accepted)
   token       the OAuth client_credentials request (the token itself is never printed)
-  inbound     our server certificate and CA bundle: validity and days left
+  fspiop      with --party or --ping: a real FSPIOP request through an outbound gateway (our
+              signature, token and client certificate) and the hub's verdict on it:
+                --party MSISDN/123456789   GET /parties/MSISDN/123456789 for a test party
+                                           (GET carries no signature in FSPIOP: token and headers)
+                --ping                     POST /ping, signed: signature and token
+  expiry      our certificates: validity and days left
 Exit 0: all pass; 1: a check failed; 2: config or usage error.
 `;
 
@@ -43,7 +68,18 @@ const EXPIRY_WARN_DAYS = 14;
 export const doctorCommand: Command = async (argv, io) => {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        timeout: { type: 'string' },
+        party: { type: 'string' },
+        ping: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${HELP}`);
   }
@@ -53,6 +89,9 @@ export const doctorCommand: Command = async (argv, io) => {
   }
   const timeoutMs = values.timeout === undefined ? 5_000 : Number(values.timeout);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout: expected milliseconds, got '${values.timeout}'`);
+  if (values.party !== undefined && values.ping === true) throw new UsageError('--party and --ping each send one FSPIOP request: choose one');
+  const party = values.party === undefined ? undefined : parseParty(values.party);
+  const fspiop: FspiopProbe | undefined = party ? { kind: 'party', ...party } : values.ping === true ? { kind: 'ping' } : undefined;
 
   const loaded = await loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
   const compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
@@ -66,6 +105,7 @@ export const doctorCommand: Command = async (argv, io) => {
   const checks: Check[] = [{ target: 'config', layer: 'config', ok: true, detail: `${loaded.ok ? (loaded.file ?? '(environment)') : ''}: valid, every referenced file loaded` }];
   checks.push(...(await checkHub(compiled.snapshot, timeoutMs)));
   checks.push(...(await checkToken(compiled.snapshot)));
+  if (fspiop) checks.push(...(await checkFspiop(compiled.snapshot.config, fspiop, timeoutMs)));
   checks.push(...checkInbound(compiled.snapshot));
   print(io, checks, values.json === true);
   return checks.every((c) => c.ok) ? EXIT_OK : EXIT_REFUSED;
@@ -105,54 +145,183 @@ async function checkUpstream(u: UpstreamSpec, secureContext: import('node:tls').
       return checks;
     }
   }
+  let raw: Socket | undefined;
   const tcp = await withTimeout(timeoutMs, (done) => {
     const t0 = Date.now();
-    const s = tcpConnect({ host: address, port });
-    s.once('connect', () => {
-      s.destroy();
-      done({ ok: true, detail: `${address}:${port} connected in ${Date.now() - t0} ms` });
-    });
-    s.once('error', (err) => done({ ok: false, detail: errText(err) }));
-    return () => s.destroy();
+    raw = tcpConnect({ host: address, port });
+    raw.once('connect', () => done({ ok: true, detail: `${address}:${port} connected in ${Date.now() - t0} ms` }));
+    raw.once('error', (err) => done({ ok: false, detail: errText(err) }));
+    return () => raw?.destroy();
   });
   checks.push({ target, layer: 'tcp', ...tcp, ...(tcp.ok ? {} : { hint: 'nothing answers on that port from here: firewall, egress IP not allowlisted at the hub, or wrong port' }) });
-  if (!tcp.ok) return checks;
-  if (u.protocol !== 'https:') {
-    checks.push({ target, layer: 'tls', ok: true, detail: 'plain http:// route (outbound.tls.enabled is false): no TLS' });
+  if (!tcp.ok || !raw) {
+    raw?.destroy();
     return checks;
   }
 
-  let socket: TLSSocket | undefined;
-  const tls = await withTimeout(timeoutMs, (done) => {
-    socket = tlsConnect({ host: address, port, servername: u.servername, ...(secureContext ? { secureContext } : {}), rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] });
-    socket.once('secureConnect', () => {
-      const peer = (socket as TLSSocket).getPeerCertificate();
-      done({ ok: true, detail: `${(socket as TLSSocket).getProtocol() ?? 'TLS'}; hub certificate '${peer.subject?.CN ?? '?'}' issued by '${peer.issuer?.CN ?? '?'}', valid to ${peer.valid_to}` });
+  // TLS runs on the connection the TCP check opened: a second connection, dropped before its
+  // handshake, is what an inbound listener counts as an aborted handshake.
+  let socket: Socket = raw;
+  if (u.protocol === 'https:') {
+    const tcpSocket = raw;
+    let secure: TLSSocket | undefined;
+    const tls = await withTimeout(timeoutMs, (done) => {
+      secure = tlsConnect({ socket: tcpSocket, servername: u.servername, ...(secureContext ? { secureContext } : {}), rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] });
+      secure.once('secureConnect', () => {
+        const peer = (secure as TLSSocket).getPeerCertificate();
+        done({ ok: true, detail: `${(secure as TLSSocket).getProtocol() ?? 'TLS'}; hub certificate '${peer.subject?.CN ?? '?'}' issued by '${peer.issuer?.CN ?? '?'}', valid to ${peer.valid_to}` });
+      });
+      secure.once('error', (err) => done({ ok: false, detail: errText(err) }));
+      return () => secure?.destroy();
     });
-    socket.once('error', (err) => done({ ok: false, detail: errText(err) }));
-    return () => socket?.destroy();
-  });
-  checks.push({ target, layer: 'tls', ...tls, ...(tls.ok ? {} : { hint: tlsHint(tls.detail) }) });
-  if (!tls.ok || !socket) return checks;
+    checks.push({ target, layer: 'tls', ...tls, ...(tls.ok ? {} : { hint: tlsHint(tls.detail) }) });
+    if (!tls.ok || !secure) {
+      secure?.destroy();
+      tcpSocket.destroy();
+      return checks;
+    }
+    socket = secure;
+  } else {
+    checks.push({ target, layer: 'tls', ok: true, detail: 'plain http:// route (outbound.tls.enabled is false): no TLS' });
+  }
 
   // TLS 1.3 reports a rejected client certificate only after the handshake, on the first read; an
-  // HTTP exchange is what proves the hub accepted us.
+  // HTTP exchange is what proves the hub accepted us. The probe is marked so that a listener of
+  // ours answers it itself instead of forwarding it to its core.
+  const s = socket;
   const http = await withTimeout(timeoutMs, (done) => {
-    const s = socket as TLSSocket;
     let text = '';
     s.on('data', (c: Buffer) => {
       text += c.toString('latin1');
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      if (status) done({ ok: true, detail: `the hub answered HTTP ${status[1]} to HEAD / (any status proves TLS and the client certificate were accepted)` });
+      if (!status || !text.includes('\r\n\r\n')) return;
+      const ours = new RegExp(`\r\n${PROBE_HEADER}: *${PROBE_ANSWERED}\r\n`, 'i').test(text.slice(0, text.indexOf('\r\n\r\n') + 2));
+      done({
+        ok: true,
+        detail: ours
+          ? `a dfsp-sidecar inbound listener answered the doctor probe (HTTP ${status[1]}; answered by the listener, not forwarded to its core)`
+          : `the hub answered HTTP ${status[1]} to HEAD / (any status proves TLS and the client certificate were accepted)`,
+      });
     });
     s.once('error', (err) => done({ ok: false, detail: errText(err) }));
     s.once('close', () => done({ ok: false, detail: 'the hub closed the connection without an HTTP answer' }));
-    s.write(`HEAD / HTTP/1.1\r\nHost: ${u.hostname}\r\nConnection: close\r\n\r\n`);
+    s.write(`HEAD / HTTP/1.1\r\nHost: ${u.hostname}\r\nUser-Agent: ${PROBE_USER_AGENT}\r\n${PROBE_HEADER}: ${DOCTOR_PROBE}\r\nConnection: close\r\n\r\n`);
     return () => s.destroy();
   });
-  socket.destroy();
+  // Close the way a client that is done does (close_notify, FIN), not with a reset.
+  s.end();
+  s.destroySoon?.();
   checks.push({ target, layer: 'http', ...http, ...(http.ok ? {} : { hint: tlsHint(http.detail) }) });
   return checks;
+}
+
+type FspiopProbe = { kind: 'ping' } | { kind: 'party'; type: string; id: string; subId?: string };
+
+function parseParty(text: string): { type: string; id: string; subId?: string } {
+  const parts = text.split('/');
+  const ok = (p: string | undefined) => p !== undefined && /^[A-Za-z0-9_.@+-]{1,128}$/.test(p);
+  if (parts.length < 2 || parts.length > 3 || !parts.every(ok)) throw new UsageError(`--party: expected TYPE/ID or TYPE/ID/SUBID, e.g. MSISDN/123456789; got '${text}'`);
+  const [type, id, subId] = parts as [string, string, string | undefined];
+  return { type, id, ...(subId ? { subId } : {}) };
+}
+
+/**
+ * A real FSPIOP request, through an outbound gateway built from this config (listening on an
+ * ephemeral loopback port for the duration), so it is signed, carries our token and our client
+ * certificate exactly as the core's requests will. The verdict is the hub's own answer; an answer
+ * our gateway produced (no token, hub unreachable) is told apart by its sidecarReason extension.
+ */
+async function checkFspiop(config: SidecarConfig, probe: FspiopProbe, timeoutMs: number): Promise<Check[]> {
+  const path = probe.kind === 'ping' ? '/ping' : `/parties/${encodeURIComponent(probe.type)}/${encodeURIComponent(probe.id)}${probe.subId ? `/${encodeURIComponent(probe.subId)}` : ''}`;
+  const target = `${probe.kind === 'ping' ? 'POST' : 'GET'} ${path}`;
+  if (!config.outbound.enabled) return [{ target, layer: 'fspiop', ok: false, detail: 'outbound.enabled is false: there is no outbound gateway to send through', hint: 'enable the outbound gateway' }];
+  const probeConfig = deepFreeze({
+    ...config,
+    inbound: { ...config.inbound, enabled: false },
+    admin: { ...config.admin, enabled: false },
+    outbound: { ...config.outbound, host: '127.0.0.1', port: 0, socketPath: undefined, workers: 0 as const },
+  }) as SidecarConfig;
+  const compiled = await compileSnapshot(probeConfig);
+  if (!compiled.ok) return [{ target, layer: 'fspiop', ok: false, detail: compiled.issues.map((i) => `${i.path}: ${i.message}`).join('; ') }];
+  const gateway = createOutboundGateway({ store: createSnapshotStore(compiled.snapshot), metrics: createMetrics({ defaultMetrics: false }), log: createSilentLogger() });
+  try {
+    const address = await gateway.listen();
+    if (typeof address === 'string') throw new Error('the probe gateway bound a unix socket');
+    // The gateway fetches its token on its own; wait for it (or the deadline) as the core would.
+    const deadline = Date.now() + timeoutMs;
+    while (!gateway.readiness().ready && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const requestId = `doctor-${randomUUID()}`;
+    const body = probe.kind === 'ping' ? Buffer.from(JSON.stringify({ requestId: randomUUID() })) : undefined;
+    const resource = probe.kind === 'ping' ? 'ping' : 'parties';
+    const answer = await send(address.port, {
+      method: probe.kind === 'ping' ? 'POST' : 'GET',
+      path,
+      headers: {
+        accept: `application/vnd.interoperability.${resource}+json;version=1.0`,
+        ...(body ? { 'content-type': `application/vnd.interoperability.${resource}+json;version=1.0`, 'content-length': String(body.length) } : {}),
+        date: new Date().toUTCString(),
+        'x-request-id': requestId,
+        'user-agent': PROBE_USER_AGENT,
+      },
+      body,
+      timeoutMs,
+    });
+    return [hubVerdict(target, probe, answer, requestId)];
+  } catch (err) {
+    return [{ target, layer: 'fspiop', ok: false, detail: errText(err), hint: 'the request did not complete: see the layers above' }];
+  } finally {
+    await gateway.close(Date.now());
+  }
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+function send(port: number, r: { method: string; path: string; headers: Record<string, string>; body: Buffer | undefined; timeoutMs: number }): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, method: r.method, path: r.path, headers: r.headers, timeout: r.timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (text.length < 8192) text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${r.timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+function hubVerdict(target: string, probe: FspiopProbe, a: Answer, requestId: string): Check {
+  let info: { errorCode?: string; errorDescription?: string; extensionList?: { extension?: Array<{ key?: string; value?: string }> } } | undefined;
+  try {
+    info = (JSON.parse(a.body) as { errorInformation?: typeof info }).errorInformation;
+  } catch {
+    info = undefined;
+  }
+  const ours = info?.extensionList?.extension?.find((e) => e.key === 'sidecarReason')?.value;
+  const signed = probe.kind === 'ping' ? 'our signature' : 'our request (GET carries no signature in FSPIOP)';
+  const code = info?.errorCode ? ` ${info.errorCode} ${info.errorDescription ?? ''}`.trimEnd() : '';
+  const base = { target, layer: 'fspiop' };
+  if (ours !== undefined) {
+    return { ...base, ok: false, detail: `our outbound gateway answered HTTP ${a.status}${code} (${ours}) before the hub gave a verdict`, hint: 'the layers above say which (token, TLS, route); fix that first' };
+  }
+  if (a.status >= 200 && a.status < 300) {
+    return { ...base, ok: true, detail: `the hub accepted ${signed} and our token: HTTP ${a.status} (x-request-id ${requestId}; the result comes back as a callback to the inbound listener)` };
+  }
+  if (a.status === 401) return { ...base, ok: false, detail: `the hub refused our token: HTTP 401${code}`, hint: 'check outbound.oauth (client key, secret, scope) with the hub operator' };
+  if (a.status === 403) return { ...base, ok: false, detail: `the hub forbade the request: HTTP 403${code}`, hint: 'our token or client certificate is not authorised for this resource: ask the hub operator which scope or identity it expects' };
+  if (info?.errorCode === '3105' || info?.errorCode === '3106') {
+    return { ...base, ok: false, detail: `the hub refused our signature: HTTP ${a.status}${code}`, hint: 'the hub does not have our current JWS public key (jws.signingKeyFile): send it the public key, or check it has the one matching this key' };
+  }
+  if (a.status === 404 || a.status === 405) {
+    return { ...base, ok: false, detail: `the hub does not serve ${target}: HTTP ${a.status}${code}`, hint: probe.kind === 'ping' ? 'this hub has no ping endpoint: use --party TYPE/ID with a test party instead' : 'check the parties route (outbound.hub.routes.parties or outbound.hub.default)' };
+  }
+  return { ...base, ok: false, detail: `the hub answered HTTP ${a.status}${code}`, hint: 'the hub refused the request itself; its error code says why' };
 }
 
 async function checkToken(s: RuntimeSnapshot): Promise<Check[]> {

@@ -49,21 +49,54 @@ the exact body bytes to send (no newline added). With --json: {"headers": {...},
   --date        a Date to keep if already in toUTCString() form (default: now)
 `;
 
-const VERIFY_USAGE = `usage: dfsp-sidecar jws verify --keys DIR --headers FILE.json --body FILE|- [--method M] [--path P]
+const VERIFY_USAGE = `usage: dfsp-sidecar jws verify --keys DIR (--request FILE|- | --headers FILE.json --body FILE|- [--method M] [--path P])
                            [--destination-policy sdk-strict|spec] [--put-parties always|if-signed|never]
                            [--algorithms RS256,ES256,...] [--hub-id ID --allow-unsigned-hub]
-                           [--check-request-line] [--json]
+                           [--ignore-request-line] [--json]
 
 Checks a captured request against a peer key directory (<fspId>.pem, <fspId>.next.pem, <fspId>.json)
 and says which check failed and why. Exit 0 when valid, 1 when not.
-With --json: {"valid": bool, "reason": "...", "matched": "raw|sorted|insertion", ...}.
+With --json: {"valid": bool, "reason": "...", "matched": "raw|sorted|insertion", "requestLine": ...}.
 
+  --request   the raw HTTP request as captured: request line, headers, blank line, body bytes
   --headers   a JSON object of the request headers (any case), or the output of 'jws sign --json'
   --body      the exact body bytes received, a file or - for stdin
   --method    the request method (default: the fspiop-http-method header)
   --path      the request path (default: the fspiop-uri header)
-Policies default to the gateway's, except /ping, which is always verified here.
+When the capture has a request line (--request, or both --method and --path), FSPIOP-HTTP-Method
+and FSPIOP-URI must match it, as the inbound gateway checks by default; --ignore-request-line skips
+that check (the SDK never made it). Policies default to the gateway's, except /ping, which is
+always verified here.
 `;
+
+/**
+ * A raw captured HTTP/1.x request: the request line, header lines, a blank line, the body. The body
+ * is kept byte for byte (Content-Length bounds it when present: a capture often ends in a newline).
+ */
+export function parseRawRequest(raw: Buffer, path: string): { method: string; target: string; headers: Record<string, string | string[]>; body: Buffer } {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const end = crlf >= 0 && (lf < 0 || crlf < lf) ? { at: crlf, skip: 4 } : lf >= 0 ? { at: lf, skip: 2 } : { at: raw.length, skip: 0 };
+  const lines = raw.subarray(0, end.at).toString('latin1').split(/\r?\n/);
+  const requestLine = /^([A-Z]+) (\S+) HTTP\/\d\.\d$/.exec(lines[0] ?? '');
+  if (!requestLine) throw new UsageError(`--request ${path}: the first line is not an HTTP request line (e.g. 'PUT /transfers/{id} HTTP/1.1')`);
+  const headers: Record<string, string | string[]> = {};
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new UsageError(`--request ${path}: '${line}' is not a header line`);
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prior = headers[name];
+    headers[name] = prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  let body = raw.subarray(end.at + end.skip);
+  const length = typeof headers['content-length'] === 'string' ? Number(headers['content-length']) : NaN;
+  if (Number.isInteger(length) && length >= 0 && length <= body.length) body = body.subarray(0, length);
+  const target = requestLine[2] as string;
+  // An absolute-form target (through a proxy) carries scheme and host: the path is what is signed.
+  const pathOnly = /^https?:\/\//i.test(target) ? `${new URL(target).pathname}${new URL(target).search}` : target;
+  return { method: requestLine[1] as string, target: pathOnly, headers, body };
+}
 
 export function jwsUsage(): string {
   return `usage: dfsp-sidecar jws <sign|verify> [options]\n\n  sign     sign a request as the outbound gateway would\n  verify   check the signature of a captured request\n\n'dfsp-sidecar jws <sign|verify> --help' for the options.\n`;
@@ -212,17 +245,24 @@ function verdict(r: VerifyResult): { valid: boolean; line: string; doc: Record<s
 
 async function verify(values: Values, io: Io, deps: Required<JwsCommandDeps>): Promise<number> {
   const dir = required(values, 'keys', VERIFY_USAGE);
-  const headersPath = required(values, 'headers', VERIFY_USAGE);
-  const bodyPath = required(values, 'body', VERIFY_USAGE);
+  const requestPath = str(values, 'request');
+  if (requestPath !== undefined && (values.headers !== undefined || values.body !== undefined)) throw new UsageError('--request holds the headers and body: give it, or --headers with --body, not both');
+  const headersPath = requestPath === undefined ? required(values, 'headers', VERIFY_USAGE) : undefined;
+  const bodyPath = requestPath === undefined ? required(values, 'body', VERIFY_USAGE) : undefined;
   const algorithms = str(values, 'algorithms')?.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
   for (const a of algorithms ?? []) if (!isJwsAlgorithm(a)) throw new UsageError(`--algorithms: unknown algorithm '${a}' (RS256, ES256, RS384, RS512)`);
   const hubId = str(values, 'hub-id');
   if (values['allow-unsigned-hub'] === true && hubId === undefined) throw new UsageError('--allow-unsigned-hub needs --hub-id');
   const destination = oneOf(values, 'destination-policy', ['sdk-strict', 'spec'] as const);
   const putParties = oneOf(values, 'put-parties', ['always', 'if-signed', 'never'] as const);
+  const captured = requestPath === undefined ? undefined : parseRawRequest(await readInput(io, deps, requestPath, '--request'), requestPath);
+  // A known request line is checked, as the inbound gateway does by default; one made up from the
+  // FSPIOP headers themselves would only compare them with themselves.
+  const requestLineKnown = captured !== undefined || (str(values, 'method') !== undefined && str(values, 'path') !== undefined);
+  const checkRequestLine = values['ignore-request-line'] !== true && (requestLineKnown || values['check-request-line'] === true);
   const policyOptions: Partial<VerifyPolicyOptions> = {
     ping: 'enforce',
-    requestLine: values['check-request-line'] === true ? 'enforce' : 'off',
+    requestLine: checkRequestLine ? 'enforce' : 'off',
     allowUnsignedFromHub: values['allow-unsigned-hub'] === true,
     hubFspId: hubId,
     ...(destination ? { destination } : {}),
@@ -230,10 +270,10 @@ async function verify(values: Values, io: Io, deps: Required<JwsCommandDeps>): P
     ...(algorithms && algorithms.length > 0 ? { algorithms: algorithms as JwsAlgorithm[] } : {}),
   };
 
-  const headers = parseHeaders(await readInput(io, deps, headersPath, '--headers'), headersPath);
-  const body = await readInput(io, deps, bodyPath, '--body');
-  const method = str(values, 'method') ?? first(headers, 'fspiop-http-method');
-  const path = str(values, 'path') ?? first(headers, 'fspiop-uri');
+  const headers = captured?.headers ?? parseHeaders(await readInput(io, deps, headersPath as string, '--headers'), headersPath as string);
+  const body = captured?.body ?? (await readInput(io, deps, bodyPath as string, '--body'));
+  const method = str(values, 'method') ?? captured?.method ?? first(headers, 'fspiop-http-method');
+  const path = str(values, 'path') ?? captured?.target ?? first(headers, 'fspiop-uri');
   if (method === undefined) throw new UsageError('--method is required: the headers have no fspiop-http-method');
   if (path === undefined) throw new UsageError('--path is required: the headers have no fspiop-uri');
 
@@ -243,11 +283,15 @@ async function verify(values: Values, io: Io, deps: Required<JwsCommandDeps>): P
 
   const result = verifyRequest({ method, path, headers, body }, load.keySet, createVerifyPolicy(policyOptions));
   const v = verdict(result);
+  const requestLine = checkRequestLine ? `${method.toUpperCase()} ${path}` : null;
   if (values.json === true) {
     const keyErrors = load.errors.map((e) => ({ file: e.file, message: e.message }));
-    io.stdout(`${JSON.stringify({ ...v.doc, ...(keyErrors.length > 0 ? { keyErrors } : {}) }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ ...v.doc, requestLine, ...(keyErrors.length > 0 ? { keyErrors } : {}) }, null, 2)}\n`);
   } else {
     io.stdout(v.line);
+    if (v.valid && result.ok && result.verified) {
+      io.stdout(requestLine ? `  request line ${requestLine} matches FSPIOP-HTTP-Method and FSPIOP-URI\n` : '  request line not checked (the capture has none: give --request, or --method and --path)\n');
+    }
   }
   return v.valid ? EXIT_OK : EXIT_REFUSED;
 }
@@ -273,6 +317,7 @@ const SUBS = {
     usage: VERIFY_USAGE,
     options: {
       keys: { type: 'string' },
+      request: { type: 'string' },
       headers: { type: 'string' },
       body: { type: 'string' },
       method: { type: 'string' },
@@ -283,6 +328,7 @@ const SUBS = {
       'hub-id': { type: 'string' },
       'allow-unsigned-hub': { type: 'boolean' },
       'check-request-line': { type: 'boolean' },
+      'ignore-request-line': { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

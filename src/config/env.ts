@@ -200,11 +200,27 @@ function withScheme(v: string, scheme: 'http' | 'https'): string {
  * every problem rather than stopping at the first. Also returns which keys came from the env, for
  * `check-config` output.
  */
-export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv): { value: Record<string, unknown>; issues: ConfigIssue[]; fromEnv: string[] } {
+export function applyEnv(
+  base: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+): { value: Record<string, unknown>; issues: ConfigIssue[]; fromEnv: string[]; sources: Map<string, string> } {
   const value = structuredClone(base);
   const issues: ConfigIssue[] = [];
   const fromEnv: string[] = [];
+  /** Key path -> the variable that set it last (the one in effect). */
+  const sources = new Map<string, string>();
   const leaves = schemaLeaves();
+
+  // X and X_FILE both set is ambiguous: which one the operator meant cannot be guessed, and a
+  // silent choice is how a stale secret ends up in production.
+  for (const name of Object.keys(env).sort()) {
+    if (!name.endsWith('_FILE') || env[name] === undefined || env[name] === '') continue;
+    const plain = name.slice(0, -'_FILE'.length);
+    const known = plain.startsWith(ENV_PREFIX) || SDK_ALIASES.some((a) => a.env === plain);
+    if (known && env[plain] !== undefined && env[plain] !== '') {
+      issues.push({ path: plain, message: `both ${plain} and ${name} are set: set the value or the file holding it, not both` });
+    }
+  }
 
   const assign = (path: string, raw: string, source: string) => {
     const leaf = leaves.get(path);
@@ -216,6 +232,7 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
     }
     setPath(value, leaf.segments, coerced.value);
     fromEnv.push(`${path} (${source})`);
+    sources.set(path, source);
   };
 
   for (const alias of SDK_ALIASES) {
@@ -235,6 +252,7 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
         const leaf = leaves.get(alias.path);
         if (leaf) setPath(value, leaf.segments, mapped);
         fromEnv.push(`${alias.path} (${name})`);
+        sources.set(alias.path, name);
       }
     }
   }
@@ -260,5 +278,95 @@ export function applyEnv(base: Record<string, unknown>, env: NodeJS.ProcessEnv):
     }
     issues.push({ path: name, message: 'unknown variable: no config key has this name (see README, Configuration)' });
   }
-  return { value, issues, fromEnv };
+  return { value, issues, fromEnv, sources };
+}
+
+/**
+ * The variables in `env` that configure the sidecar: DFSP_SIDECAR_* (DFSP_SIDECAR_CONFIG included)
+ * and the sdk-scheme-adapter variables we honour, with their _FILE forms. `run` starts the dev
+ * profile only when this is empty, so a half-configured production environment never quietly
+ * becomes a dev sidecar.
+ */
+export function configuringVariables(env: NodeJS.ProcessEnv): string[] {
+  const sdk = new Set(SDK_ALIASES.flatMap((a) => [a.env, `${a.env}_FILE`]));
+  return Object.keys(env)
+    .filter((name) => env[name] !== undefined && env[name] !== '' && (name.startsWith(ENV_PREFIX) || sdk.has(name)))
+    .sort();
+}
+
+/** The sdk-scheme-adapter variables set in `env`. */
+export function sdkVariables(env: NodeJS.ProcessEnv): string[] {
+  const sdk = new Set(SDK_ALIASES.flatMap((a) => [a.env, `${a.env}_FILE`]));
+  return Object.keys(env).filter((name) => env[name] !== undefined && env[name] !== '' && sdk.has(name)).sort();
+}
+
+/**
+ * Keys an sdk-scheme-adapter deployment must add when it moves over: required here, and no SDK
+ * variable sets them (the SDK had no equivalent). The README's migration section and the error a
+ * missing one produces both come from this list.
+ */
+export const SDK_GAPS: ReadonlyArray<{ path: string; why: string; example: string }> = [
+  {
+    path: 'inbound.allowlist',
+    why: "the hub's egress addresses allowed to connect; the SDK had no IP allowlist",
+    example: 'DFSP_SIDECAR_INBOUND__ALLOWLIST=203.0.113.0/24',
+  },
+];
+
+/**
+ * Defaults that differ from the sdk-scheme-adapter's, where a deployment that relied on the SDK's
+ * default gets different behaviour (and, for mTLS, new required keys) unless it sets the variable.
+ */
+export const SDK_DEFAULT_CHANGES: ReadonlyArray<{ env: string; path: string; sdk: string; ours: string; under: string; hint: string }> = [
+  {
+    env: 'INBOUND_MUTUAL_TLS_ENABLED',
+    path: 'inbound.tls.enabled',
+    sdk: 'false',
+    ours: 'true',
+    under: 'inbound.tls.',
+    hint: 'INBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then ran without mTLS, the sidecar runs with it (give IN_SERVER_CERT_PATH, IN_SERVER_KEY_PATH, IN_CA_CERT_PATH; INBOUND_MUTUAL_TLS_ENABLED=false only in a lab)',
+  },
+  {
+    env: 'OUTBOUND_MUTUAL_TLS_ENABLED',
+    path: 'outbound.tls.enabled',
+    sdk: 'false',
+    ours: 'true',
+    under: 'outbound.tls.',
+    hint: 'OUTBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then called the hub over plain http, the sidecar uses mTLS (give OUT_CA_CERT_PATH, OUT_CLIENT_CERT_PATH, OUT_CLIENT_KEY_PATH; OUTBOUND_MUTUAL_TLS_ENABLED=false only in a lab)',
+  },
+  {
+    env: 'VALIDATE_INBOUND_PUT_PARTIES_JWS',
+    path: 'jws.verifyPutParties',
+    sdk: 'false (never checked)',
+    ours: 'if-signed (unsigned passes; a signed one is checked)',
+    under: 'jws.verifyPutParties',
+    hint: '',
+  },
+];
+
+/** The variables that set a key: its DFSP_SIDECAR_* name and any sdk-scheme-adapter alias. */
+export function variablesFor(path: string): string[] {
+  const leaf = schemaLeaves().get(path);
+  const own = leaf ? [envNameFor(leaf.segments)] : [];
+  return [...own, ...SDK_ALIASES.filter((a) => a.path === path).map((a) => a.env)];
+}
+
+/** The schema node at a key path (array indexes step into the element), or undefined. */
+export function schemaAt(segments: readonly (string | number)[], schema: ZodType = configShape): ZodType | undefined {
+  let node: ZodType | undefined = schema;
+  for (const seg of segments) {
+    if (node === undefined) return undefined;
+    const d = defOf(unwrap(node));
+    if (d.type === 'object' && d.shape && typeof seg === 'string') node = d.shape[seg];
+    else if (d.type === 'array' && d.element) node = d.element;
+    else return undefined;
+  }
+  return node;
+}
+
+/** The keys an object schema node accepts (empty for anything else). */
+export function objectKeys(schema: ZodType | undefined): string[] {
+  if (schema === undefined) return [];
+  const d = defOf(unwrap(schema));
+  return d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
 }

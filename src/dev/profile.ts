@@ -17,7 +17,8 @@ import type { Io } from '../cli/io.js';
 import { describe, serveUntilSignal } from '../cli/run.js';
 import { loadConfig } from '../config/load.js';
 import { createCa, createClientCert, createJwsKeys, createServerCert, ensureDir, writeFilesSafe } from '../crypto/pki/index.js';
-import { ConfigInvalid, startSidecar } from '../main.js';
+import { ConfigInvalid, ListenFailed, startSidecar } from '../main.js';
+import { describeListenFailure, preflightPorts } from '../shared/listen.js';
 import { createLogger } from '../shared/log.js';
 import { createEchoCore } from './echo-core.js';
 import { createDevTokenServer } from './token-server.js';
@@ -55,6 +56,11 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
   const { io } = opts;
   const dir = resolve(io.cwd, opts.dir);
   const ports = await choosePorts(opts.portBase);
+  // All five ports or none: nothing is written or started when one of them is taken.
+  const unavailable = await preflightPorts(
+    (Object.entries(ports) as Array<[keyof DevPorts, number]>).map(([name, port]) => ({ listener: DEV_LISTENER_NAMES[name], key: `--port-base ${opts.portBase} + ${DEV_PORT_OFFSETS[name]}`, host: '127.0.0.1', port })),
+  );
+  if (unavailable.length > 0) return listenFailed(io, new ListenFailed(unavailable));
   io.stderr(`dev profile: PKI and config in ${dir}\n`);
   const fresh = await ensureDevPki(dir);
   const secret = await ensureSecret(join(dir, DEV_FILES.tokenSecret));
@@ -75,7 +81,9 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
     return listenFailed(io, err);
   }
 
-  const load = () => loadConfig({ file: configFile, env: io.env, cwd: io.cwd });
+  // The dev profile runs exactly the config it wrote: configuration variables in the environment
+  // would silently mix a production setting into a throwaway sidecar (run says it ignores them).
+  const load = () => loadConfig({ file: configFile, env: {}, cwd: io.cwd });
   const loaded = await load();
   if (!loaded.ok) {
     await stopHelpers();
@@ -100,16 +108,37 @@ export async function runDevProfile(opts: { io: Io; dir: string; portBase: numbe
     }
     return listenFailed(io, err);
   }
-  io.stdout(banner({ dir: relative(io.cwd, dir) || '.', ports, fresh, addresses: describe(sidecar.addresses) }));
+  // The banner shows what is bound, not what was asked for.
+  const bound: DevPorts = {
+    inbound: portOf(sidecar.addresses.inbound, ports.inbound),
+    outbound: portOf(sidecar.addresses.outbound, ports.outbound),
+    admin: portOf(sidecar.addresses.admin, ports.admin),
+    core: portOf(core.server.address(), ports.core),
+    token: portOf(token.server.address(), ports.token),
+  };
+  io.stdout(banner({ dir: relative(io.cwd, dir) || '.', ports: bound, fresh, addresses: describe(sidecar.addresses) }));
   return serveUntilSignal(sidecar, log, loaded.config.shutdown.drainTimeoutMs, stopHelpers);
 }
 
-/** A port already taken is the usual first-run failure: say so, and how to pick free ports. */
+const DEV_PORT_OFFSETS: Record<keyof DevPorts, number> = { inbound: 0, outbound: 1, admin: 2, core: 3, token: 4 };
+const DEV_LISTENER_NAMES: Record<keyof DevPorts, string> = { inbound: 'inbound', outbound: 'outbound', admin: 'admin', core: 'echo core', token: 'token endpoint' };
+
+/** A port already taken is the usual first-run failure: say so in one line, and how to pick free ports. */
 function listenFailed(io: Io, err: unknown): number {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') throw err;
-  io.stderr(`dev profile: cannot listen on ${e.address ?? '127.0.0.1'}:${e.port ?? '?'} (${e.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'}); choose other ports with --port-base N, or --port-base 0 for free ones\n`);
+  const what =
+    err instanceof ListenFailed
+      ? err.failures.map((f) => `cannot listen on ${f.host}:${f.port} (${f.listener}: ${f.code === 'EADDRINUSE' ? 'already in use' : f.code === 'EACCES' ? 'permission denied' : describeListenFailure(f)})`).join(', ')
+      : e.code === 'EADDRINUSE' || e.code === 'EACCES'
+        ? `cannot listen on ${e.address ?? '127.0.0.1'}:${e.port ?? '?'} (${e.code === 'EADDRINUSE' ? 'already in use' : 'permission denied'})`
+        : undefined;
+  if (what === undefined) throw err;
+  io.stderr(`dev profile: ${what}; nothing was started; choose other ports with --port-base N, or --port-base 0 for free ones\n`);
   return 2;
+}
+
+function portOf(a: import('node:net').AddressInfo | string | null | undefined, fallback: number): number {
+  return a !== null && a !== undefined && typeof a === 'object' ? a.port : fallback;
 }
 
 /** Make the dev PKI unless a complete one, valid for another week, is already there. Returns whether it was (re)made. */

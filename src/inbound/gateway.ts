@@ -25,6 +25,7 @@ import { InboundRequest, type InboundExchange } from './exchange.js';
 import { methodLabel, resourceLabel } from '../metrics/labels.js';
 import { createInboundMetrics } from './metrics.js';
 import { createInboundPipeline, VERIFY_STAGE } from './pipeline.js';
+import { answerProbe, createProbeCounter, isDoctorProbe } from './probe.js';
 import { applyRuntime, createInboundServer } from './server.js';
 import { interruptBodyRead } from './stages/read-body.js';
 
@@ -36,6 +37,7 @@ const statusLabel = (status: number): string => STATUS_TEXT[status] ?? String(st
 export function createInboundGateway(deps: GatewayDeps): Gateway {
   const { store, log } = deps;
   const metrics = createInboundMetrics(deps.metrics.registry);
+  const probes = createProbeCounter(deps.metrics.registry);
   const config = store.current().config.inbound;
   const pools = createCorePools();
   const stages = createInboundPipeline({ pools });
@@ -103,6 +105,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       sendError(res, err, requestId);
       return;
     }
+    if (isDoctorProbe(req)) return answerProbe(res, requestId, probes);
     inFlight++;
     metrics.inFlight.add(1);
     const ex = new InboundRequest(snapshot, rt, conn, req, res, requestId, startedAt, proto, log);

@@ -51,12 +51,37 @@ export async function runPipeline<X extends BaseExchange>(stages: readonly Stage
       failure = toSidecarError(err);
       hooks.onStage?.(exchange, stage.name, process.hrtime.bigint() - t0, failure);
       const level = failure.entry.status >= 500 ? 'error' : 'warn';
-      exchange.log[level]({ stage: stage.name, code: failure.code, reason: failure.reason, detail: failure.detail, err: failure.code === 'INTERNAL' ? failure.cause : undefined }, 'request rejected');
+      exchange.log[level](
+        {
+          method: exchange.req.method,
+          path: pathOf(exchange.req.url),
+          stage: stage.name,
+          code: failure.code,
+          reason: failure.reason,
+          detail: failure.detail,
+          err: failure.code === 'INTERNAL' ? failure.cause : undefined,
+        },
+        'request rejected',
+      );
       sendError(exchange.res, failure, exchange.requestId);
       break;
     }
   }
   hooks.onDone?.(exchange, failure);
+}
+
+/** Longest path a rejection line carries: the target is caller-controlled. */
+const MAX_LOGGED_PATH = 256;
+
+/**
+ * The request path for a log line: without the query (FSPIOP ids live in the path; a query may
+ * carry anything, and is the caller's to keep out of our logs) and bounded in length.
+ */
+export function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
 }
 
 export function toSidecarError(err: unknown): SidecarError {

@@ -1,8 +1,8 @@
 /**
  * The usual first-run failure: a port of the dev profile is taken. It says which one and how to
- * choose others, exits 2, and prints no stack trace.
+ * choose others, exits 2, prints no stack trace, and starts or writes nothing.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,9 @@ describe('dev profile with a port in use', () => {
     const proc = startSidecarProcess(['run', '--port-base', String(port)], { cwd });
     const exit = await proc.exited();
     expect(exit.code).toBe(2);
-    expect(proc.stderr()).toContain(`cannot listen on 127.0.0.1:${port} (already in use); choose other ports with --port-base N`);
+    expect(proc.stderr()).toContain(`cannot listen on 127.0.0.1:${port} (inbound: already in use); nothing was started; choose other ports with --port-base N`);
+    // All or none: the check comes before anything is written or bound.
+    expect(existsSync(join(cwd, '.dev'))).toBe(false);
     expect(proc.stderr()).not.toMatch(/\n\s+at /);
   });
 });

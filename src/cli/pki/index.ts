@@ -19,6 +19,7 @@ import { initCa } from './init-ca.js';
 import { inspectSub } from './inspect.js';
 import { jwsKeys } from './jws-keys.js';
 import { kit } from './kit.js';
+import { crlSub, revokeSub } from './revoke.js';
 import { serverCert } from './server-cert.js';
 import { signCsrSub } from './sign-csr.js';
 
@@ -32,6 +33,8 @@ const SUBS: Record<string, Sub> = {
   'jws-keys': jwsKeys,
   inspect: inspectSub,
   kit,
+  revoke: revokeSub,
+  crl: crlSub,
 };
 
 export function pkiUsage(): string {

@@ -192,6 +192,11 @@ export function readDerValue(bin: string, what: string): Asn1 {
   }
 }
 
+/** ENUMERATED with a small non-negative value (a CRL entry's reasonCode). */
+export function enumerated(n: number): Asn1 {
+  return forge.asn1.create(Class.UNIVERSAL, Type.ENUMERATED, false, forge.asn1.integerToDer(n).getBytes());
+}
+
 export function boolean(value: boolean): Asn1 {
   return forge.asn1.create(Class.UNIVERSAL, Type.BOOLEAN, false, value ? '\u00ff' : '\u0000');
 }

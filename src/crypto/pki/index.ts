@@ -22,6 +22,17 @@ export {
   type ValidityOptions,
 } from './certificate.js';
 export { verifyChain, type ChainResult, type VerifyChainOptions } from './chain.js';
+export {
+  EMPTY_REVOCATION_DB,
+  REVOCATION_REASONS,
+  issueCrl,
+  parseRevocationDb,
+  revoke,
+  type IssuedCrl,
+  type RevocationDb,
+  type RevocationReason,
+  type RevokedEntry,
+} from './crl.js';
 export { createCsr, parseCsr, parseCsrPem, type CreateCsrOptions, type CsrInfo, type CsrMaterial } from './csr.js';
 export { PkiError, PkiInputError, PkiPolicyError, PkiVerificationError, isPkiError, type Violation } from './errors.js';
 export type { ExtensionSummary, Profile, SubjectAltNames } from './extensions.js';

@@ -124,7 +124,7 @@ describe('jws verify', () => {
     capture(signed, 'good');
     const r = await run(['verify', '--keys', 'keys', '--headers', 'good.headers.json', '--body', 'good.body', '--json']);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ valid: true, reason: 'verified', matched: 'raw', source: SOURCE, alg: 'RS256', keyFingerprint: rsa.signingKey.fingerprint, keyErrors: [{ file: 'broken.pem', message: expect.any(String) }] });
+    expect(JSON.parse(r.stdout)).toEqual({ valid: true, reason: 'verified', matched: 'raw', source: SOURCE, alg: 'RS256', keyFingerprint: rsa.signingKey.fingerprint, requestLine: null, keyErrors: [{ file: 'broken.pem', message: expect.any(String) }] });
     const text = await run(['verify', '--keys', 'keys', '--headers', 'good.headers.json', '--body', 'good.body']);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^valid: signature of payerfsp verified \(RS256, key [0-9A-F:]+, matched the raw body\)/);

@@ -56,16 +56,16 @@ outbound:
 unknownTop: 1
 `);
     const byPath = Object.fromEntries(issues(r).map((i) => [i.path, i.message]));
-    expect(byPath['inbound.port']).toBe('expected number, received string');
-    expect(byPath['inbound.tls']).toBe('unknown key: bogus');
+    expect(byPath['inbound.port']).toBe('expected number, received string; write a port number 0-65535, e.g. 4000, got "4000"');
+    expect(byPath['inbound.tls.bogus']).toMatch(/^unknown key \(known here: enabled, minVersion, certFile/);
     expect(byPath['inbound.allowlist.0']).toMatch(/CIDR/);
     expect(byPath['inbound.allowlist.1']).toBeUndefined();
     expect(byPath['outbound.workers']).toBeDefined();
-    expect(byPath['(top level)']).toBe('unknown key: unknownTop');
+    expect(byPath.unknownTop).toMatch(/^unknown key/);
   });
 
   it('reports a missing required key', async () => {
-    expect(issues(await load('inbound: { enabled: false }\noutbound: { enabled: false }\n'))).toContainEqual({ path: 'dfspId', message: 'required (string)' });
+    expect(issues(await load('inbound: { enabled: false }\noutbound: { enabled: false }\n'))).toContainEqual({ path: 'dfspId', message: 'required (string); set it in the config file or with DFSP_SIDECAR_DFSP_ID or DFSP_ID' });
   });
 
   it('checks cross-key rules for enabled gateways, naming the key to fix', async () => {
@@ -189,5 +189,110 @@ describe('outbound loopback rule', () => {
       });
       expect(r.ok, host).toBe(true);
     }
+  });
+});
+
+describe('messages an operator can act on', () => {
+  it('suggests the nearest key for an unknown one, at its full path', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { alowlist: [10.0.0.0/8] }\noutbound: { enabled: false }\n');
+    expect(issues(r)).toContainEqual({ path: 'inbound.alowlist', message: "unknown key: did you mean 'allowlist'?" });
+  });
+
+  it('says what a malformed value should look like, and what it got', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { enabled: false, core: { url: "core.local:3000" } }\noutbound: { enabled: false }\nreload: { pollIntervalMs: often }\n');
+    const byPath = Object.fromEntries(issues(r).map((i) => [i.path, i.message]));
+    expect(byPath['inbound.core.url']).toMatch(/write an http\(s\) URL, e.g\. https:\/\/.*got "core\.local:3000"$/);
+    expect(byPath['reload.pollIntervalMs']).toMatch(/write a whole number of milliseconds, e\.g\. 30000, got "often"$/);
+  });
+
+  it('ends a YAML error with the offending line, not a dangling colon', async () => {
+    const message = issues(await load('dfspId: dfspa\ninbound: a: b\n'))[0]?.message ?? '';
+    expect(message).toMatch(/^YAML: .+ at line 2, column \d+ \(the line reads: inbound: a: b\)$/);
+    expect(message).not.toMatch(/:\s*$/);
+  });
+
+  it('refuses X and X_FILE set together, for DFSP_SIDECAR_* and SDK variables alike', async () => {
+    const secret = join(dir, 'both-secret.txt');
+    writeFileSync(secret, 'from-file\n');
+    const r = await load(MINIMAL, {
+      DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET: 'inline',
+      DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE: secret,
+      OAUTH_CLIENT_KEY: 'k',
+      OAUTH_CLIENT_KEY_FILE: secret,
+    });
+    expect(issues(r)).toEqual(
+      expect.arrayContaining([
+        { path: 'DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET', message: expect.stringMatching(/both DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET and DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE are set/) },
+        { path: 'OAUTH_CLIENT_KEY', message: expect.stringMatching(/both OAUTH_CLIENT_KEY and OAUTH_CLIENT_KEY_FILE are set/) },
+      ]),
+    );
+  });
+
+  it('runs the cross-key rules on the valid part when some values are malformed', async () => {
+    // inbound.port is malformed; the missing certificate, key, CA and allowlist are reported in the same pass.
+    const paths = issues(await load('dfspId: dfspa\ninbound: { port: many }\noutbound: { enabled: false }\n')).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['inbound.port', 'inbound.tls.certFile', 'inbound.tls.keyFile', 'inbound.tls.caFiles', 'inbound.allowlist']));
+  });
+
+  it('records where every effective value came from', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { enabled: false }\noutbound: { enabled: false }\nadmin: { port: 9000 }\n', { LOG_LEVEL: 'debug', DFSP_SIDECAR_ADMIN__HOST: '127.0.0.2' });
+    if (!r.ok) throw new Error('expected a valid config');
+    expect(r.sources?.get('dfspId')).toBe('file');
+    expect(r.sources?.get('admin.port')).toBe('file');
+    expect(r.sources?.get('log.level')).toBe('LOG_LEVEL');
+    expect(r.sources?.get('admin.host')).toBe('DFSP_SIDECAR_ADMIN__HOST');
+    expect(r.sources?.get('reload.pollIntervalMs')).toBe('default');
+  });
+});
+
+describe('migrating from the sdk-scheme-adapter', () => {
+  /** A complete SDK deployment's variables: mTLS both ways, signing and verification on, OAuth. */
+  const SDK_ONLY = {
+    DFSP_ID: 'payerfsp',
+    JWS_SIGNING_KEY_PATH: '/secrets/jws/payerfsp.key.pem',
+    JWS_VERIFICATION_KEYS_DIRECTORY: '/secrets/jws/peers',
+    INBOUND_MUTUAL_TLS_ENABLED: 'true',
+    IN_CA_CERT_PATH: '/secrets/tls/hub-ca.pem',
+    IN_SERVER_CERT_PATH: '/secrets/tls/server.pem',
+    IN_SERVER_KEY_PATH: '/secrets/tls/server.key',
+    BACKEND_ENDPOINT: 'core:3000',
+    OUTBOUND_MUTUAL_TLS_ENABLED: 'true',
+    OUT_CA_CERT_PATH: '/secrets/tls/hub-ca.pem',
+    OUT_CLIENT_CERT_PATH: '/secrets/tls/client.pem',
+    OUT_CLIENT_KEY_PATH: '/secrets/tls/client.key',
+    PEER_ENDPOINT: 'hub.example.com:443',
+    OAUTH_TOKEN_ENDPOINT: 'https://hub.example.com/token',
+    OAUTH_CLIENT_KEY: 'payerfsp',
+    OAUTH_CLIENT_SECRET: 'secret',
+  };
+
+  it('an SDK-only deployment lacks exactly inbound.allowlist, and the error says an SDK deployment must add it', async () => {
+    const r = await load(undefined, SDK_ONLY);
+    const found = issues(r);
+    expect(found.map((i) => i.path)).toEqual(['inbound.allowlist']);
+    expect(found[0]?.message).toMatch(/an SDK-only deployment must add this key.*DFSP_SIDECAR_INBOUND__ALLOWLIST=/);
+    expect((await load(undefined, { ...SDK_ONLY, DFSP_SIDECAR_INBOUND__ALLOWLIST: '203.0.113.0/24' })).ok).toBe(true);
+  });
+});
+
+describe('one pass over a config with malformed values', () => {
+  it('still yields the valid part for file checks when a value fails a format rule', async () => {
+    const r = await load('dfspId: dfspa\ninbound: { allowlist: [10.0.0.0/33], tls: { certFile: cert.pem, keyFile: key.pem, caFiles: [ca.pem] } }\noutbound: { enabled: false }\njws: { verify: false }\n');
+    if (r.ok) throw new Error('expected the config to be invalid');
+    expect(r.issues.map((i) => i.path)).toContain('inbound.allowlist.0');
+    // Not also "the allowlist is empty": its one entry was malformed, and that is said once.
+    expect(r.issues.map((i) => i.path)).not.toContain('inbound.allowlist');
+    expect(r.partial?.inbound.tls.certFile).toBe(join(dir, 'cert.pem'));
+  });
+});
+
+describe('SDK defaults that differ', () => {
+  it('names the mTLS default when an SDK deployment relied on the SDK running without it', async () => {
+    const r = await load(undefined, { DFSP_ID: 'payerfsp', JWS_SIGN: 'false', VALIDATE_INBOUND_JWS: 'false', PEER_ENDPOINT: 'hub:443', OUT_CA_CERT_PATH: '/ca.pem', DFSP_SIDECAR_INBOUND__ALLOWLIST: '10.0.0.0/8' });
+    const byPath = Object.fromEntries(issues(r).map((i) => [i.path, i.message]));
+    expect(byPath['inbound.tls.certFile']).toMatch(/INBOUND_MUTUAL_TLS_ENABLED is not set: the SDK then ran without mTLS, the sidecar runs with it/);
+    // Set explicitly, the hint is not needed.
+    const explicit = await load(undefined, { DFSP_ID: 'payerfsp', INBOUND_MUTUAL_TLS_ENABLED: 'true', PEER_ENDPOINT: 'hub:443' });
+    expect(issues(explicit).find((i) => i.path === 'inbound.tls.certFile')?.message).not.toMatch(/INBOUND_MUTUAL_TLS_ENABLED is not set/);
   });
 });

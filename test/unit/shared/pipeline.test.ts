@@ -76,3 +76,30 @@ describe('requestIdFrom', () => {
     expect((await get()).body).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('the rejection log line', () => {
+  it('carries method and path (never the query) besides request id, stage, code and reason', async () => {
+    const { createLogger } = await import('../../../src/shared/log.js');
+    const lines: Array<Record<string, unknown>> = [];
+    const log = createLogger({ level: 'info', destination: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } });
+    const rejecting = createServer((req, res) => {
+      const requestId = requestIdFrom(req);
+      const x: X = { requestId, startedAt: process.hrtime.bigint(), req, res, log: log.child({ requestId }), upstreamNs: 0n, trail: [] };
+      void runPipeline([{ name: 'verify', run: () => { throw new SidecarError('INVALID_SIGNATURE', 'signature_mismatch'); } }], x);
+    });
+    await new Promise<void>((r) => rejecting.listen(0, '127.0.0.1', () => r()));
+    const p = (rejecting.address() as AddressInfo).port;
+    await new Promise<void>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: p, method: 'PUT', path: '/transfers/abc?token=s3cret', headers: { 'x-request-id': 'req-log' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      })
+        .on('error', reject)
+        .end('{}');
+    });
+    await new Promise<void>((r) => rejecting.close(() => r()));
+    const line = lines.find((l) => l.msg === 'request rejected');
+    expect(line).toMatchObject({ requestId: 'req-log', method: 'PUT', path: '/transfers/abc', stage: 'verify', code: 'INVALID_SIGNATURE', reason: 'signature_mismatch' });
+    expect(JSON.stringify(line)).not.toContain('s3cret');
+  });
+});
