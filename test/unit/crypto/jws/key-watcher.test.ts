@@ -139,12 +139,14 @@ describe('createPeerKeyWatcher', () => {
       onError: (e) => errors.push(e),
     });
     atomicWrite(join(dir, `${SOURCE}.pem`), keyPair('RS256', 'old').publicPem);
-    await new Promise((r) => setTimeout(r, 100));
+    // Wait for the change to be seen (polled, not a guessed sleep: a loaded machine delays timers).
+    for (const cap = Date.now() + 10_000; calls === 0 && errors.length === 0 && Date.now() < cap; ) await new Promise((r) => setTimeout(r, 5));
     expect(calls).toBe(1);
     expect(errors.map((e) => e.message)).toEqual(['consumer failed']);
     await watcher.stop();
     atomicWrite(join(dir, 'Hub.pem'), keyPair('ES256').publicPem);
-    await new Promise((r) => setTimeout(r, 80));
+    // After stop() no poll may run: several whole intervals pass without a call.
+    await new Promise((r) => setTimeout(r, 15 * 6));
     expect(calls).toBe(1);
   });
 
