@@ -48,6 +48,8 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
   let closing = false;
   let closed: Promise<void> | undefined;
   let inFlight = 0;
+  /** Requests in flight: a drain marks the ones not yet answered `Connection: close`. */
+  const active = new Set<ServerResponse>();
   let onIdle: (() => void) | undefined;
 
   const gate = createConnectionGate({
@@ -82,6 +84,9 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       }
       metrics.inFlight.add(-1);
       inFlight--;
+      active.delete(ex.res);
+      // Draining: a connection whose last request just finished must not linger as keep-alive.
+      if (closing) server?.closeIdleConnections();
       if (inFlight === 0) onIdle?.();
     },
   };
@@ -101,6 +106,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       return;
     }
     inFlight++;
+    active.add(res);
     metrics.inFlight.add(1);
     const ex = new InboundRequest(snapshot, rt, conn, req, res, requestId, startedAt, proto, log);
     latest.set(req.socket, ex);
@@ -167,6 +173,8 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
         if (srv) {
           const stopped = new Promise<void>((resolve) => srv.close(() => resolve()));
           srv.closeIdleConnections();
+          // Requests already in flight finish, but their connection does not outlive them.
+          for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
           gate.destroyPending();
           await waitIdle(deadline);
           // In-flight requests are done (or out of time): nothing left is worth keeping.
