@@ -67,7 +67,9 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
     },
     onDone(ex, error) {
       const resource = resourceLabel(ex.resource);
-      const status = error ? error.entry.status : ex.status;
+      // A failure after the core's status line was relayed cannot change what the client
+      // received (the connection is cut): count that status, with the failure as the outcome.
+      const status = error && ex.status === 0 ? error.entry.status : ex.status;
       metrics.requests.inc([resource, methodLabel(ex.method), statusLabel(status), error ? error.code : 'ok']);
       const totalNs = process.hrtime.bigint() - ex.startedAt;
       metrics.sidecarDuration.observe([resource], Number(totalNs - ex.upstreamNs) / 1e9);
