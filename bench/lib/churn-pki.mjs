@@ -12,10 +12,10 @@ export async function makeChurnPki(dist, dir, { keyType = 'rsa' } = {}) {
   const names = await import(join(dist, 'crypto/pki/names.js'));
   const keys = await import(join(dist, 'crypto/pki/keys.js'));
   const keyOpts = keyType === 'ec' ? { keyType: 'ec', keySize: 256 } : {};
-  const root = await cert.createCa({ cn: 'Churn Root CA', o: 'Churn', c: 'ZZ', days: 2 });
+  const root = await cert.createCa({ cn: 'Churn Root CA', o: 'Churn', c: 'ZZ', days: 3 });
   const interKey = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   const notBefore = new Date(Date.now() - 5 * 60_000);
-  const notAfter = new Date(Date.now() + 86_400_000);
+  const notAfter = new Date(Date.now() + 2 * 86_400_000);
   const inter = cert.issueCertificate({
     profile: 'ca',
     subjectName: names.subjectToAsn1(names.normaliseSubject({ cn: 'Churn Intermediate CA', o: 'Churn', c: 'ZZ' })),
