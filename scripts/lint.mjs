@@ -4,6 +4,8 @@
 //  - kebab-case file names in src/, test/, bench/
 //  - no console.* in src/ (logs go through pino; CLI output through the Io contract)
 //  - relative imports in src/ end in .js (NodeNext ESM resolution)
+//  - no getPeerX509Certificate() in src/: Node (20 to 24) leaks every chain certificate the peer
+//    sent beyond its leaf, in native memory (issue 11, bench/mtls-churn.mjs CHURN_PROBE=1)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -35,6 +37,9 @@ for (const top of ['src', 'test', 'bench']) {
     text.split('\n').forEach((line, i) => {
       if (/\b(TODO|FIXME|XXX)\b/.test(line)) problems.push(`${rel}:${i + 1}: placeholder marker`);
       if (/\bconsole\.(log|error|warn|info|debug)\(/.test(line)) problems.push(`${rel}:${i + 1}: console.* in src (use the logger or the CLI Io)`);
+      if (/\bgetPeerX509Certificate\(/.test(line) && !/^\s*(\*|\/\/)/.test(line)) {
+        problems.push(`${rel}:${i + 1}: getPeerX509Certificate() leaks the peer's chain in native memory (issue 11): read the leaf with getPeerCertificate(false).raw`);
+      }
       const imp = /(?:from|import\()\s*'(\.{1,2}\/[^']+)'/.exec(line);
       if (imp && !imp[1].endsWith('.js') && !imp[1].endsWith('.json')) problems.push(`${rel}:${i + 1}: relative import without .js suffix`);
     });

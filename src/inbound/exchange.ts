@@ -41,7 +41,7 @@ export interface InboundExchange extends BaseExchange {
    */
   forwardBody: Buffer | undefined;
   jws: JwsVerdict | undefined;
-  /** Status answered to the client (the core's, or the catalogue's on failure). */
+  /** The core's status, set when its status line is relayed to the client (0 until then). */
   status: number;
   /** The listener's request timeout struck while the body was still arriving. */
   timedOut: boolean;

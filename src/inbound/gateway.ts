@@ -50,6 +50,8 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
   let closing = false;
   let closed: Promise<void> | undefined;
   let inFlight = 0;
+  /** Requests in flight: a drain marks the ones not yet answered `Connection: close`. */
+  const active = new Set<ServerResponse>();
   let onIdle: (() => void) | undefined;
 
   const gate = createConnectionGate({
@@ -67,7 +69,9 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
     },
     onDone(ex, error) {
       const resource = resourceLabel(ex.resource);
-      const status = error ? error.entry.status : ex.status;
+      // A failure after the core's status line was relayed cannot change what the client
+      // received (the connection is cut): count that status, with the failure as the outcome.
+      const status = error && ex.status === 0 ? error.entry.status : ex.status;
       const outcome = error ? error.code : 'ok';
       metrics.requests.inc([resource, methodLabel(ex.method), statusLabel(status), outcome]);
       const totalNs = process.hrtime.bigint() - ex.startedAt;
@@ -87,6 +91,9 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       }
       metrics.inFlight.add(-1);
       inFlight--;
+      active.delete(ex.res);
+      // Draining: a connection whose last request just finished must not linger as keep-alive.
+      if (closing) server?.closeIdleConnections();
       if (inFlight === 0) onIdle?.();
     },
   };
@@ -107,6 +114,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
     }
     if (isDoctorProbe(req)) return answerProbe(res, requestId, probes);
     inFlight++;
+    active.add(res);
     metrics.inFlight.add(1);
     const ex = new InboundRequest(snapshot, rt, conn, req, res, requestId, startedAt, proto, log);
     latest.set(req.socket, ex);
@@ -173,6 +181,8 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
         if (srv) {
           const stopped = new Promise<void>((resolve) => srv.close(() => resolve()));
           srv.closeIdleConnections();
+          // Requests already in flight finish, but their connection does not outlive them.
+          for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');
           gate.destroyPending();
           await waitIdle(deadline);
           // In-flight requests are done (or out of time): nothing left is worth keeping.

@@ -78,7 +78,7 @@ export function createInboundMetrics(registry: Registry): InboundMetrics {
   const m: InboundMetrics = {
     requests: counterSeries(registry, {
       name: `${P}requests_total`,
-      help: 'Requests from the hub, by FSPIOP resource, method, status answered, and outcome (ok = the core answer was relayed; otherwise the catalogue code).',
+      help: 'Requests from the hub, by FSPIOP resource, method, status the client received, and outcome (ok = the core answer was relayed; otherwise the catalogue code, also when a relayed answer was cut after its status line).',
       labelNames: ['resource', 'method', 'status', 'outcome'],
     }),
     requestDuration: histogramSeries(registry, {

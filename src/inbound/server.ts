@@ -74,6 +74,11 @@ export function createInboundServer(opts: InboundServerOptions): Server {
   if (rt.tls) {
     const httpListener = takeOnlyListener(server, 'secureConnection') as (socket: TLSSocket) => void;
     server.on('secureConnection', (socket: TLSSocket) => opts.gate.onSecureConnection(socket, (s) => httpListener.call(server, s)));
+    // https.Server re-emits every 'tlsClientError' as 'clientError', where it would be answered and
+    // counted as an HTTP request (a handshake timeout as a 400 BODY_MALFORMED). A connection that
+    // never completed its handshake never reached HTTP: it is the gate's alone, counted there as
+    // a handshake failure.
+    server.removeAllListeners('tlsClientError');
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => opts.gate.onTlsClientError(err, socket));
   }
 

@@ -58,6 +58,25 @@ describe('close(deadline)', () => {
     await idle.close();
   });
 
+  it('answers a request in flight on a keep-alive connection with Connection: close and closes that connection', async () => {
+    // `send` uses a one-off connection (its own request says close); a pooled client says
+    // keep-alive, so only the drain can make this answer close.
+    const { h, hit } = await slowCoreHarness(500);
+    const pool = mtlsPool(h.port, h.pki.dfspCa.certPem, { cert: h.pki.client.chainPem, key: h.pki.client.keyPem }, 1);
+    let disconnected = false;
+    pool.on('disconnect', () => (disconnected = true));
+    const inFlight = pool.request({ method: 'GET', path: '/parties/MSISDN/slow' });
+    await hit;
+    const closing = h.gateway.close(Date.now() + 5_000);
+    const r = await inFlight;
+    expect(r.statusCode).toBe(200);
+    expect(r.headers.connection).toBe('close');
+    expect(await r.body.text()).toBe('{"done":true}');
+    await closing;
+    await expect.poll(() => disconnected, { timeout: 2_000 }).toBe(true);
+    await pool.close();
+  });
+
   it('cuts off what is still running at the deadline', async () => {
     const { h, hit } = await slowCoreHarness(10_000);
     const inFlight = send({ port: h.port, ca: h.pki.dfspCa.certPem, creds: { cert: h.pki.client.chainPem, key: h.pki.client.keyPem }, path: '/parties/MSISDN/slow' });
