@@ -16,9 +16,14 @@
 # reads it with the sidecar's own loader), so a changed admin.port needs no change here. Kubernetes
 # ignores HEALTHCHECK: deploy/kubernetes/ uses the kubelet's probes instead.
 #
-# Node: 24 (active LTS) on an exact tag, so a rebuild gets the same runtime; bump it deliberately.
+# Node: 22 (maintenance LTS, supported to April 2027) on an exact tag, so a rebuild gets the same
+# runtime; bump it deliberately. Not 24 yet: Node 24.21's own TLS server keeps native memory per
+# connection (a bare https server grows ~15 MB per 1,000 new mTLS connections with a
+# leaf+intermediate+root client chain, against ~0.1 MB on 22.23; docs/soak.md,
+# `npx -y node@24 bench/mtls-churn.mjs`), which a hub opening a connection per callback would turn
+# into an out-of-memory kill. The suite passes on both.
 
-FROM node:24.21.0-bookworm-slim AS build
+FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -26,7 +31,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:24.21.0-bookworm-slim
+FROM node:22.23.3-bookworm-slim
 ENV NODE_ENV=production \
     DFSP_SIDECAR_CONFIG=/etc/dfsp-sidecar/config.yaml
 WORKDIR /app
