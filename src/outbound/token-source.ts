@@ -5,7 +5,8 @@
  * refreshes exactly at expiry, exits the process on a token error, and lets N concurrent 401s start
  * N refreshes. Here:
  *
- * - the current token is served until it expires, whatever happens to refreshes meanwhile;
+ * - the current token is served until it expires, whatever happens to refreshes meanwhile; its
+ *   lifetime counts from when the token request was sent, so we never outlive the issuer's expiry;
  * - refresh runs at min(refresh interval, expires_in - margin), jittered earlier so a fleet of
  *   sidecars does not stampede the gateway; the margin never exceeds half the lifetime;
  * - one fetch at a time (single flight): every request that needs a token while one is being
@@ -209,18 +210,23 @@ export class OAuthTokenSource implements TokenProvider {
 
   async #fetchOnce(): Promise<void> {
     const previous = this.#token;
+    // expires_in counts from when the issuer made the token, somewhere between our request leaving
+    // and its answer arriving: dating it from the answer would trust the token one round trip (and
+    // any event-loop delay) longer than its issuer meant. From the send, we never overstay it.
+    const sentAt = this.#clock.now();
     let delay: number;
     try {
       const grant = await this.#opts.fetch();
       const now = this.#clock.now();
-      const lifetime = grant.expiresInSeconds === undefined ? Infinity : grant.expiresInSeconds * 1000;
+      const expiresAt = grant.expiresInSeconds === undefined ? Infinity : sentAt + grant.expiresInSeconds * 1000;
+      const lifetime = expiresAt - now;
       if (!(lifetime > 0)) {
         this.#failures++;
         delay = this.#failures === 1 ? ROLLOVER_RETRY_MS : this.#backoff();
         this.#opts.onOutcome?.('expired_token', this.#heldExpiry(), 'the token endpoint returned a token with no remaining lifetime', delay);
       } else {
         this.#token = grant.accessToken;
-        this.#expiresAt = now + lifetime;
+        this.#expiresAt = expiresAt;
         this.#failures = 0;
         delay = this.#nextRefresh(lifetime, grant.accessToken === previous);
         this.#opts.onOutcome?.('success', this.#expiresAt, undefined, delay);

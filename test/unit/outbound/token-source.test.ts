@@ -95,6 +95,34 @@ describe('OAuthTokenSource', () => {
     expect(clock2.nextDelay()).toBe(25_000); // margin capped at half the lifetime: 50 - 25 s
   });
 
+  it('dates a token\'s lifetime from when its request was sent, not from when the answer arrived', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f);
+    const sentAt = clock.t;
+    s.start();
+    await clock.advance(5_000); // a slow token endpoint: the answer comes 5 s after the request left
+    f.answer(0, 'A', 60);
+    await flush();
+    expect(s.held()).toEqual({ token: 'A', expiresAt: sentAt + 60_000 });
+    await clock.advance(54_999);
+    expect(s.current()).toBe('A');
+    await clock.advance(1); // the issuer's 60 s are over; the answer's arrival + 60 s would still be 5 s away
+    expect(s.current()).toBeUndefined();
+  });
+
+  it('treats a token whose lifetime ran out while its answer was on the way as expired', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s, outcomes } = source(clock, f);
+    s.start();
+    await clock.advance(3_000);
+    f.answer(0, 'A', 2);
+    await flush();
+    expect(s.current()).toBeUndefined();
+    expect(outcomes).toEqual(['expired_token']);
+  });
+
   it('pulls refreshes earlier by up to 10 % jitter, never later', async () => {
     const clock = new FakeClock();
     const f = scripted();
