@@ -12,6 +12,8 @@ import { parseCertificates, recordCertificate, type CompileContext } from '../co
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { OAuthRuntime, TokenRuntime } from './token-client.js';
 import type { HubConnect } from './upstreams.js';
+import { compileFspiopHeaderRules, type FspiopHeaderRules } from './fspiop-headers.js';
+import { compileHeaderPolicy, type HeaderPolicy } from './hub-headers.js';
 
 export interface Identity {
   readonly fspId: string;
@@ -34,6 +36,10 @@ export interface OutboundRuntime {
   readonly keepAliveTimeoutMs: number;
   /** Undefined: no Authorization header is sent. */
   readonly token: TokenRuntime | undefined;
+  /** Which core headers reach the hub (hub-headers.ts). */
+  readonly headerPolicy: HeaderPolicy;
+  /** Accept / Content-Type / Date rules (fspiop-headers.ts). */
+  readonly fspiopHeaders: FspiopHeaderRules;
 }
 
 export async function compileOutbound(ctx: CompileContext): Promise<OutboundRuntime | undefined> {
@@ -60,6 +66,8 @@ export async function compileOutbound(ctx: CompileContext): Promise<OutboundRunt
     requestTimeoutMs: o.requestTimeoutMs,
     keepAliveTimeoutMs: o.keepAliveTimeoutMs,
     token,
+    headerPolicy: compileHeaderPolicy(o.headers.allow),
+    fspiopHeaders: compileFspiopHeaderRules(o.headers),
   };
 }
 

@@ -117,6 +117,7 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       target: undefined,
       route: undefined,
       identity: undefined,
+      conformed: undefined,
       body: undefined,
       token: undefined,
       hub: undefined,
