@@ -40,6 +40,8 @@ export interface OutboundExchange extends BaseExchange {
   identity: Identity | undefined;
   /** FSPIOP headers the core left out, and its Date validated and normalised (stage `headers`). */
   conformed: Conformed | undefined;
+  /** The listener's request timeout interrupted the body read (read-body answers REQUEST_TIMEOUT). */
+  timedOut: boolean;
   /** The core's body, exactly as received. */
   body: Buffer | undefined;
   /** Bearer token to send (undefined: no Authorization header). */

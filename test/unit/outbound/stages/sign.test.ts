@@ -49,6 +49,7 @@ async function exchange(opts: { method: string; url: string; headers?: IncomingH
     route: resolveRoute(table, target.resource),
     identity: { fspId: 'dfspa', key },
     conformed: conformHeaders(headers, opts.method, target.resource, runtime.fspiopHeaders, Date.now()),
+    timedOut: false,
     body: opts.body === undefined ? undefined : Buffer.from(opts.body),
     token: 'tok-1',
     hub: undefined,
