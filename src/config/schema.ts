@@ -139,6 +139,10 @@ const oauth = z
     /** First retry delay after a failed fetch; doubles up to maxRetrySeconds. */
     refreshRetrySeconds: z.number().positive().default(10),
     maxRetrySeconds: z.number().positive().default(300),
+    /** While fetches are failing, a request may start one immediate probe fetch once the last attempt is this old. */
+    probeAfterSeconds: z.number().positive().default(5),
+    /** Hub 401s start at most one token fetch per this many seconds; inside it the 401 is relayed. */
+    rejectionRefreshMinSeconds: z.number().min(0).default(10),
     /** Present our client certificate to the token endpoint (SDK: OAUTH_MUTUAL_TLS_ENABLED). The hub CA is always trusted. */
     mtls: z.boolean().default(false),
     timeoutMs: positiveMs.default(10_000),

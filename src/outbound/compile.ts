@@ -229,7 +229,7 @@ function compileToken(ctx: CompileContext, tls: CompiledTls | undefined): TokenR
   }
   const authorization = `Basic ${Buffer.from(`${a.clientKey}:${a.clientSecret}`).toString('base64')}`;
   const form = `grant_type=client_credentials${a.scope ? `&scope=${encodeURIComponent(a.scope)}` : ''}`;
-  const fields = [url.href, authorization, form, a.mtls ? (tls?.digest ?? '') : '', tls?.caPems.join('') ?? '', a.timeoutMs, a.refreshSeconds, a.marginSeconds, a.refreshRetrySeconds, a.maxRetrySeconds];
+  const fields = [url.href, authorization, form, a.mtls ? (tls?.digest ?? '') : '', tls?.caPems.join('') ?? '', a.timeoutMs, a.refreshSeconds, a.marginSeconds, a.refreshRetrySeconds, a.maxRetrySeconds, a.probeAfterSeconds, a.rejectionRefreshMinSeconds];
   return {
     mode: 'oauth',
     origin: url.origin,
@@ -242,6 +242,8 @@ function compileToken(ctx: CompileContext, tls: CompiledTls | undefined): TokenR
     marginMs: a.marginSeconds * 1000,
     retryMs: a.refreshRetrySeconds * 1000,
     maxRetryMs: a.maxRetrySeconds * 1000,
+    probeAfterMs: a.probeAfterSeconds * 1000,
+    rejectionRefreshMinMs: a.rejectionRefreshMinSeconds * 1000,
     key: sha256(fields.join('\0')),
   };
 }

@@ -36,7 +36,7 @@ describe('token endpoint down at start', () => {
     expect(hub.requests).toHaveLength(0);
     expect(sidecar.gateway.readiness()).toMatchObject({ ready: false });
     expect(total(await sidecar.samples('dfsp_sidecar_outbound_requests_total'), { outcome: 'TOKEN_UNAVAILABLE', status: '503' })).toBe(1);
-    const warn = sidecar.logs.find((l) => l.msg === 'OAuth token fetch failed; keeping the current token while it is valid');
+    const warn = sidecar.logs.find((l) => l.msg === 'OAuth token fetch failed and no valid token is held: requests are refused (TOKEN_UNAVAILABLE) until a fetch succeeds');
     expect(warn).toMatchObject({ outcome: 'http_error', validTokenHeld: false });
     expect(String(warn?.detail)).toContain('503');
   });

@@ -297,7 +297,62 @@ describe('OAuthTokenSource', () => {
     // The endpoint handing back the rejected token again: nothing better, relay the 401.
     const again = s.refreshAfterRejection('B');
     f.answer(2, 'B', 300);
-    await expect(again).resolves.toBeUndefined();
+    await expect(again).resolves.toEqual({ refused: 'no_new_token' });
+  });
+
+  it('starts at most one fetch per rejectionRefreshMinMs when the hub keeps refusing fresh tokens', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { rejectionRefreshMinMs: 10_000 });
+    s.start();
+    f.answer(0, 'A', 300);
+    await flush();
+    const first = s.refreshAfterRejection('A');
+    f.answer(1, 'B', 300);
+    await expect(first).resolves.toBe('B');
+    // The hub refuses B too, batch after batch: no fetch inside the interval, the 401 is relayed.
+    for (let i = 0; i < 50; i++) await expect(s.refreshAfterRejection('B')).resolves.toEqual({ refused: 'refresh_throttled' });
+    expect(f.calls).toHaveLength(2);
+    await clock.advance(10_000);
+    const later = s.refreshAfterRejection('B');
+    expect(f.calls).toHaveLength(3); // one more once the interval has passed
+    f.answer(2, 'C', 300);
+    await expect(later).resolves.toBe('C');
+  });
+
+  it('after failures, lets a request start one probe fetch once the last attempt is older than probeAfterMs', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { retryMs: 60_000, maxRetryMs: 300_000, probeAfterMs: 2_000 });
+    s.start();
+    f.fail(0); // first fetch fails: the backoff timer would retry only after 60 s
+    await flush();
+    expect(clock.nextDelay()).toBe(60_000);
+    // Within the probe interval: refused at once, no fetch.
+    await expect(Promise.resolve().then(() => s.get())).rejects.toMatchObject({ code: 'TOKEN_UNAVAILABLE', reason: 'token_endpoint_failing' });
+    expect(f.calls).toHaveLength(1);
+    await clock.advance(2_000);
+    // The endpoint is back: the next requests share one probe and get the token in seconds, not after the backoff.
+    const waiting = Array.from({ length: 5 }, () => Promise.resolve(s.get()));
+    expect(f.calls).toHaveLength(2);
+    f.answer(1, 'A', 300);
+    await expect(Promise.all(waiting)).resolves.toEqual(Array(5).fill('A'));
+  });
+
+  it('a failed probe counts as the last attempt: the next one waits for the probe interval again', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { retryMs: 60_000, probeAfterMs: 2_000 });
+    s.start();
+    f.fail(0);
+    await flush();
+    await clock.advance(2_000);
+    const probe = Promise.resolve().then(() => s.get());
+    await flush();
+    f.fail(1);
+    await expect(probe).rejects.toMatchObject({ code: 'TOKEN_UNAVAILABLE' });
+    await expect(Promise.resolve().then(() => s.get())).rejects.toMatchObject({ reason: 'token_endpoint_failing' });
+    expect(f.calls).toHaveLength(2);
   });
 
   it('serves a seed token from its predecessor until its own first fetch lands', async () => {
@@ -330,7 +385,7 @@ describe('OAuthTokenSource', () => {
 describe('createStaticToken', () => {
   it('is never overwritten, not even by a 401', async () => {
     const s = createStaticToken('static-1');
-    await expect(s.refreshAfterRejection('static-1')).resolves.toBeUndefined();
+    await expect(s.refreshAfterRejection('static-1')).resolves.toEqual({ refused: 'no_new_token' });
     expect(s.get()).toBe('static-1');
     expect(s.held()).toEqual({ token: 'static-1', expiresAt: Infinity });
   });
