@@ -193,7 +193,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-/** OAuth settings for the token endpoint stand-in, with fast retries for tests. */
+/**
+ * OAuth settings for the token endpoint stand-in, with fast retries for tests. Hub 401s may trigger a
+ * fetch every time (rejectionRefreshMinSeconds: 0) so that scenarios revoking several tokens in a row
+ * see each refresh; the storm test sets the interval itself.
+ */
 export function oauthFor(tokenUrl: string, extra: RawConfig = {}): RawConfig {
-  return { tokenEndpoint: tokenUrl, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', refreshSeconds: 3600, marginSeconds: 30, refreshRetrySeconds: 0.2, maxRetrySeconds: 1, timeoutMs: 2_000, ...extra };
+  return { tokenEndpoint: tokenUrl, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', refreshSeconds: 3600, marginSeconds: 30, refreshRetrySeconds: 0.2, maxRetrySeconds: 1, timeoutMs: 2_000, rejectionRefreshMinSeconds: 0, ...extra };
 }
