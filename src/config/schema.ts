@@ -159,6 +159,10 @@ const oauth = z
     /** First retry delay after a failed fetch; doubles up to maxRetrySeconds. */
     refreshRetrySeconds: z.number().positive().default(10),
     maxRetrySeconds: z.number().positive().default(300),
+    /** While fetches are failing, a request may start one immediate probe fetch once the last attempt is this old. */
+    probeAfterSeconds: z.number().positive().default(5),
+    /** Hub 401s start at most one token fetch per this many seconds; inside it the 401 is relayed. */
+    rejectionRefreshMinSeconds: z.number().min(0).default(10),
     /** Present our client certificate to the token endpoint (SDK: OAUTH_MUTUAL_TLS_ENABLED). The hub CA is always trusted. */
     mtls: z.boolean().default(false),
     timeoutMs: positiveMs.default(10_000),
@@ -178,6 +182,43 @@ const hubRoutes = z
     fxQuotes: httpUrl.optional(),
     fxTransfers: httpUrl.optional(),
     ping: httpUrl.optional(),
+  })
+  .prefault({});
+
+/** An FSPIOP API version as media types carry it: major.minor. */
+const fspiopVersion = z.string().regex(/^\d{1,3}\.\d{1,3}$/, 'an FSPIOP API version: major.minor, e.g. 1.1');
+
+/** Header names an operator lets through to the hub besides the built-in policy (src/outbound/header-policy.ts). */
+const passHeaderName = z
+  .string()
+  .regex(/^[a-z0-9!#$%&'*+.^_`|~-]+$/, 'a lower-case HTTP header name')
+  .refine((n) => !n.startsWith('x-dfsp-sidecar-'), 'x-dfsp-sidecar-* headers are the sidecar\'s own and never leave in the core\'s name')
+  .refine((n) => !['authorization', 'fspiop-signature', 'host', 'connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length', 'expect'].includes(n), 'set by the sidecar, never taken from the core');
+
+const outboundHeaders = z
+  .strictObject({
+    /** FSPIOP version put into an Accept/Content-Type the core left out. */
+    fspiopVersion: fspiopVersion.default('1.1'),
+    /** Per-resource exceptions to fspiopVersion (the FX resources exist from FSPIOP 2.0 only). */
+    fspiopVersions: z
+      .strictObject({
+        parties: fspiopVersion.optional(),
+        participants: fspiopVersion.optional(),
+        quotes: fspiopVersion.optional(),
+        transfers: fspiopVersion.optional(),
+        bulkQuotes: fspiopVersion.optional(),
+        bulkTransfers: fspiopVersion.optional(),
+        transactionRequests: fspiopVersion.optional(),
+        authorizations: fspiopVersion.optional(),
+        fxQuotes: fspiopVersion.default('2.0'),
+        fxTransfers: fspiopVersion.default('2.0'),
+        ping: fspiopVersion.optional(),
+      })
+      .prefault({}),
+    /** A core Date further than this from the sidecar's clock is refused. */
+    dateSkewSeconds: z.number().int().positive().default(300),
+    /** Extra core headers passed to the hub (lower-case names); everything outside the policy is dropped. */
+    allow: z.array(passHeaderName).default([]),
   })
   .prefault({});
 
@@ -217,6 +258,7 @@ const outbound = z
       })
       .prefault({}),
     oauth,
+    headers: outboundHeaders,
     /** Signing parallelism: 0 signs on the event loop; a number or 'auto' (one per core) uses worker threads. */
     workers: z.union([z.literal('auto'), z.number().int().min(0).max(64)]).default(0),
   })

@@ -8,18 +8,16 @@
  * Client certificates are requested with `rejectUnauthorized: false` at the TLS layer so that the
  * secure gate sees, counts and refuses every failure by reason; it is the gate that refuses.
  *
- * Slow clients: Node's own `headersTimeout` and `requestTimeout` watch every connection (one
- * periodic check for all of them, no timer per request). When the request timeout strikes while
- * the pipeline is still reading that request's body, `onRequestTimeout` hands the timeout to the
- * pipeline, which answers an FSPIOP 408 and closes the connection. Where Node detects the problem
- * before a request exists (headers timeout, malformed HTTP), the 'clientError' hook answers with
- * an FSPIOP body itself, when nothing has been written on the connection yet.
+ * Slow clients: header and request deadlines are enforced the way both listeners share
+ * (src/shared/http-deadlines.ts): Node's periodic check, an FSPIOP 408 from the pipeline when the
+ * body read is interrupted, and from the 'clientError' hook before a request exists.
  */
-import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { CATALOGUE, errorInformation, type ErrorCode } from '../shared/errors.js';
+import type { ErrorCode } from '../shared/errors.js';
+import { answerClientErrors, deadlineServerOptions, httpTimeouts, rawErrorResponse } from '../shared/http-deadlines.js';
 import type { InboundRuntime } from './compile.js';
 import type { ConnectionGate } from './connection.js';
 
@@ -41,12 +39,9 @@ export interface InboundServerOptions {
 export function createInboundServer(opts: InboundServerOptions): Server {
   const rt = opts.runtime;
   const common = {
-    ...httpTimeouts(rt),
+    ...deadlineServerOptions(rt),
     // Over this many bytes of request line and headers the parser stops (HPE_HEADER_OVERFLOW: 431).
     maxHeaderSize: rt.maxHeaderBytes,
-    // Node checks the two timeouts above on this interval (default 30 s): make it fine enough
-    // that a cut-off happens close to the configured time.
-    connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(Math.min(rt.headersTimeoutMs, rt.requestTimeoutMs) / 4))),
   };
   const server: Server = rt.tls
     ? createHttpsServer(
@@ -97,39 +92,8 @@ export function createInboundServer(opts: InboundServerOptions): Server {
     socket.end(rawErrorResponse('MALFORMED_REQUEST', 'target_not_origin_form'));
   });
 
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && opts.onRequestTimeout(socket)) return;
-    if (err.code === 'ERR_TLS_RENEGOTIATION_DISABLED') {
-      opts.gate.onRenegotiation(socket);
-      return;
-    }
-    const last = opts.responseOn(socket);
-    // A request still in progress (being answered, or its refused body still draining) gets no
-    // second response on the same connection. One that arrived whole is answered first and the
-    // connection closed after it (what follows it on the wire is unparsable and dropped, never
-    // forwarded); one whose body is still arriving is cut.
-    const busy = last !== undefined && (!last.writableFinished || !last.req.complete);
-    if (busy && last.req.complete && socket.writable && err.code !== 'ECONNRESET' && err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
-      if (!last.headersSent) last.setHeader('connection', 'close');
-      last.shouldKeepAlive = false;
-      (last as ServerResponse & { _last: boolean })._last = true;
-      return;
-    }
-    if (err.code === 'ECONNRESET' || !socket.writable || busy) {
-      socket.destroy();
-      return;
-    }
-    const code: ErrorCode = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'REQUEST_TIMEOUT' : err.code === 'HPE_HEADER_OVERFLOW' ? 'HEADERS_TOO_LARGE' : 'BODY_MALFORMED';
-    const reason = code === 'REQUEST_TIMEOUT' ? 'request_timeout' : httpErrorReason(err.code);
-    opts.onClientError(code, err);
-    // The gate made this socket's end() arm the linger deadline (inbound.closeGraceMs).
-    socket.end(rawErrorResponse(code, reason));
-  });
+  answerClientErrors(server, { ...opts, onRenegotiation: (socket) => opts.gate.onRenegotiation(socket) });
   return server;
-}
-
-function httpTimeouts(rt: InboundRuntime): { requestTimeout: number; headersTimeout: number; keepAliveTimeout: number } {
-  return { requestTimeout: rt.requestTimeoutMs, headersTimeout: rt.headersTimeoutMs, keepAliveTimeout: rt.keepAliveTimeoutMs };
 }
 
 /**
@@ -163,15 +127,4 @@ function takeOnlyListener(server: Server, event: string): (...args: unknown[]) =
   return listener;
 }
 
-function httpErrorReason(code: string | undefined): string {
-  if (code === 'HPE_HEADER_OVERFLOW') return 'headers_too_large';
-  if (code?.startsWith('HPE_')) return 'bad_http';
-  return 'client_error';
-}
-
-/** A complete HTTP/1.1 error response for a connection the HTTP layer has given up on. */
-export function rawErrorResponse(code: ErrorCode, reason: string): string {
-  const body = JSON.stringify(errorInformation(code, reason));
-  const status = CATALOGUE[code].status;
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
-}
+export { rawErrorResponse } from '../shared/http-deadlines.js';

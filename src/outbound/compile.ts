@@ -12,6 +12,8 @@ import { parseCertificates, recordCertificate, type CompileContext } from '../co
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { OAuthRuntime, TokenRuntime } from './token-client.js';
 import type { HubConnect } from './upstreams.js';
+import { compileFspiopHeaderRules, type FspiopHeaderRules } from './fspiop-headers.js';
+import { compileHeaderPolicy, type HeaderPolicy } from './hub-headers.js';
 
 export interface Identity {
   readonly fspId: string;
@@ -34,6 +36,10 @@ export interface OutboundRuntime {
   readonly keepAliveTimeoutMs: number;
   /** Undefined: no Authorization header is sent. */
   readonly token: TokenRuntime | undefined;
+  /** Which core headers reach the hub (hub-headers.ts). */
+  readonly headerPolicy: HeaderPolicy;
+  /** Accept / Content-Type / Date rules (fspiop-headers.ts). */
+  readonly fspiopHeaders: FspiopHeaderRules;
 }
 
 export async function compileOutbound(ctx: CompileContext): Promise<OutboundRuntime | undefined> {
@@ -60,6 +66,8 @@ export async function compileOutbound(ctx: CompileContext): Promise<OutboundRunt
     requestTimeoutMs: o.requestTimeoutMs,
     keepAliveTimeoutMs: o.keepAliveTimeoutMs,
     token,
+    headerPolicy: compileHeaderPolicy(o.headers.allow),
+    fspiopHeaders: compileFspiopHeaderRules(o.headers),
   };
 }
 
@@ -221,7 +229,7 @@ function compileToken(ctx: CompileContext, tls: CompiledTls | undefined): TokenR
   }
   const authorization = `Basic ${Buffer.from(`${a.clientKey}:${a.clientSecret}`).toString('base64')}`;
   const form = `grant_type=client_credentials${a.scope ? `&scope=${encodeURIComponent(a.scope)}` : ''}`;
-  const fields = [url.href, authorization, form, a.mtls ? (tls?.digest ?? '') : '', tls?.caPems.join('') ?? '', a.timeoutMs, a.refreshSeconds, a.marginSeconds, a.refreshRetrySeconds, a.maxRetrySeconds];
+  const fields = [url.href, authorization, form, a.mtls ? (tls?.digest ?? '') : '', tls?.caPems.join('') ?? '', a.timeoutMs, a.refreshSeconds, a.marginSeconds, a.refreshRetrySeconds, a.maxRetrySeconds, a.probeAfterSeconds, a.rejectionRefreshMinSeconds];
   return {
     mode: 'oauth',
     origin: url.origin,
@@ -234,6 +242,8 @@ function compileToken(ctx: CompileContext, tls: CompiledTls | undefined): TokenR
     marginMs: a.marginSeconds * 1000,
     retryMs: a.refreshRetrySeconds * 1000,
     maxRetryMs: a.maxRetrySeconds * 1000,
+    probeAfterMs: a.probeAfterSeconds * 1000,
+    rejectionRefreshMinMs: a.rejectionRefreshMinSeconds * 1000,
     key: sha256(fields.join('\0')),
   };
 }

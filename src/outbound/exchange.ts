@@ -7,6 +7,7 @@
 import type { Pool } from 'undici';
 import type { BaseExchange } from '../shared/pipeline.js';
 import type { OutboundRuntime, Identity } from './compile.js';
+import type { Conformed } from './fspiop-headers.js';
 import type { HubRequestSpec } from './hub-request.js';
 import type { OutboundMetrics } from './metrics.js';
 import type { Route, Target, UpstreamSpec } from './routes.js';
@@ -37,6 +38,10 @@ export interface OutboundExchange extends BaseExchange {
   target: Target | undefined;
   route: Route | undefined;
   identity: Identity | undefined;
+  /** FSPIOP headers the core left out, and its Date validated and normalised (stage `headers`). */
+  conformed: Conformed | undefined;
+  /** The listener's request timeout interrupted the body read (read-body answers REQUEST_TIMEOUT). */
+  timedOut: boolean;
   /** The core's body, exactly as received. */
   body: Buffer | undefined;
   /** Bearer token to send (undefined: no Authorization header). */

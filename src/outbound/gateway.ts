@@ -11,11 +11,12 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { lstat, unlink } from 'node:fs/promises';
 import { isLoopbackHost } from '../config/schema.js';
-import { SidecarError } from '../shared/errors.js';
+import { CATALOGUE, SidecarError } from '../shared/errors.js';
+import { answerClientErrors, deadlineServerOptions, httpTimeouts, interruptBodyRead, type Deadlines } from '../shared/http-deadlines.js';
 import type { Gateway, GatewayDeps, Readiness } from '../shared/gateway.js';
 import { listenOn } from '../shared/listen.js';
 import type { Logger } from '../shared/log.js';
@@ -41,15 +42,21 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
   const gens = createGenerationManager(initial, { metrics, log, signer });
 
   const rt0 = gens.current().runtime;
-  const server = createServer(
-    {
-      requestTimeout: rt0.requestTimeoutMs,
-      headersTimeout: Math.min(rt0.requestTimeoutMs, 60_000),
-      keepAliveTimeout: rt0.keepAliveTimeoutMs,
-      noDelay: true,
+  // Header and request deadlines as the inbound listener enforces them (shared/http-deadlines.ts):
+  // cut on time, answered with the catalogue's FSPIOP 408 and counted as REQUEST_TIMEOUT.
+  const server = createServer({ ...deadlineServerOptions(deadlinesOf(rt0)), noDelay: true }, onRequest);
+  /** The latest exchange on each connection, for the request-timeout and client-error hooks. */
+  const latest = new WeakMap<Socket, OutboundExchange>();
+  answerClientErrors(server, {
+    onRequestTimeout(socket) {
+      const x = latest.get(socket);
+      return x !== undefined && interruptBodyRead(x.req, x.res, () => (x.timedOut = true));
     },
-    onRequest,
-  );
+    responseOn: (socket) => latest.get(socket)?.res,
+    onClientError(code) {
+      metrics.requests.inc({ resource: 'other', method: 'other', status: String(CATALOGUE[code].status), outcome: code });
+    },
+  });
   let bound = false;
   let closing = false;
   /** Responses in flight: on close they are told `connection: close` so no client reuses a connection being drained. */
@@ -58,10 +65,7 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
 
   const unsubscribe = deps.store.onSwap((next) => {
     gens.swap(next);
-    const rt = gens.current().runtime;
-    server.requestTimeout = rt.requestTimeoutMs;
-    server.headersTimeout = Math.min(rt.requestTimeoutMs, 60_000);
-    server.keepAliveTimeout = rt.keepAliveTimeoutMs;
+    Object.assign(server, httpTimeouts(deadlinesOf(gens.current().runtime)));
   });
 
   const hooks: PipelineHooks<OutboundExchange> = { onDone: finish };
@@ -79,6 +83,7 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
     active.add(res);
     metrics.inFlight.inc();
     const x = newExchange(req, res, method, gen);
+    latest.set(req.socket, x);
     const done = () => {
       gens.release(gen);
       metrics.inFlight.dec();
@@ -117,6 +122,8 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       target: undefined,
       route: undefined,
       identity: undefined,
+      conformed: undefined,
+      timedOut: false,
       body: undefined,
       token: undefined,
       hub: undefined,
@@ -201,6 +208,11 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       metrics.signWorkers.set(0);
     },
   };
+}
+
+/** The outbound listener has one whole-request deadline; the headers must arrive within it too (capped as Node's default). */
+function deadlinesOf(rt: { requestTimeoutMs: number; keepAliveTimeoutMs: number }): Deadlines {
+  return { headersTimeoutMs: Math.min(rt.requestTimeoutMs, 60_000), requestTimeoutMs: rt.requestTimeoutMs, keepAliveTimeoutMs: rt.keepAliveTimeoutMs };
 }
 
 /**

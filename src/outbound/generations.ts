@@ -101,6 +101,8 @@ export function createGenerationManager(initial: RuntimeSnapshot, deps: { metric
       marginMs: t.marginMs,
       retryMs: t.retryMs,
       maxRetryMs: t.maxRetryMs,
+      probeAfterMs: t.probeAfterMs,
+      rejectionRefreshMinMs: t.rejectionRefreshMinMs,
       seed: predecessor?.kind === 'oauth' ? predecessor.held() : undefined,
       onOutcome(outcome, expiresAt, detail, retryInMs) {
         deps.metrics.tokenRefreshes.inc({ outcome });
@@ -108,7 +110,11 @@ export function createGenerationManager(initial: RuntimeSnapshot, deps: { metric
         if (outcome === 'success' && expiresAt !== undefined) deps.metrics.tokenExpiry.set(expiresAt / 1000);
         const next = retryInMs === undefined ? undefined : Math.round(retryInMs);
         if (outcome === 'success') log.debug({ outcome, expiresAt: Number.isFinite(expiresAt) ? new Date(expiresAt as number).toISOString() : 'never', nextRefreshMs: next }, 'OAuth token refreshed');
-        else log.warn({ outcome, detail, validTokenHeld: expiresAt !== undefined, retryInMs: next }, 'OAuth token fetch failed; keeping the current token while it is valid');
+        else if (expiresAt !== undefined) {
+          log.warn({ outcome, detail, validTokenHeld: true, validUntil: Number.isFinite(expiresAt) ? new Date(expiresAt).toISOString() : 'never', retryInMs: next }, 'OAuth token fetch failed; keeping the current token while it is valid');
+        } else {
+          log.warn({ outcome, detail, validTokenHeld: false, retryInMs: next }, 'OAuth token fetch failed and no valid token is held: requests are refused (TOKEN_UNAVAILABLE) until a fetch succeeds');
+        }
       },
     });
     return { key: t.key, provider, fetcher, refs: 0 };

@@ -15,6 +15,13 @@
  *
  * A 401 can be held instead of relayed (its small body buffered), so the caller can refresh the
  * token and resend the byte-identical request once.
+ *
+ * The relay ends both sides together: when the core's connection closes before the answer was
+ * relayed to the end (a core that gave up, or stopped reading and hung up while we wait for it to
+ * drain), the hub request is aborted at once (CLIENT_CLOSED). Aborting costs one hub connection;
+ * draining the rest to keep it reusable would be unbounded (the answer may be large or slow), and
+ * waiting for a `drain` that can no longer come would hold the request, its in-flight count and the
+ * hub connection until shutdown.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -38,6 +45,11 @@ const MAX_HELD_BODY = 64 * 1024;
 
 export function sendToHub(dispatcher: Dispatcher, spec: HubRequestSpec, res: ServerResponse, opts: { deadlineMs: number; hold401: boolean }): Promise<HubOutcome> {
   return new Promise<HubOutcome>((resolve, reject) => {
+    if (res.destroyed) {
+      // Gone while the request was being prepared: nothing is sent for an answer nobody can receive.
+      reject(new SidecarError('CLIENT_CLOSED', 'before_send', 'the core closed its connection before the request was sent to the hub'));
+      return;
+    }
     const handler = new RelayHandler(res, opts.hold401, resolve, reject);
     handler.arm(opts.deadlineMs);
     dispatcher.dispatch({ path: spec.path, method: spec.method as Dispatcher.HttpMethod, headers: spec.headers, body: spec.body ?? null }, handler);
@@ -54,6 +66,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   #status = 0;
   #held: { headers: Record<string, string | string[]>; chunks: Buffer[]; size: number } | undefined;
   #onDrain: (() => void) | undefined;
+  readonly #onCoreClose = (): void => this.#coreClosed();
 
   constructor(
     private readonly res: ServerResponse,
@@ -64,6 +77,17 @@ class RelayHandler implements Dispatcher.DispatchHandler {
 
   arm(ms: number): void {
     this.#timer = setTimeout(() => this.#onDeadline(), ms);
+    this.res.once('close', this.#onCoreClose);
+  }
+
+  #coreClosed(): void {
+    if (this.#settled || this.res.writableFinished) return;
+    const err = new SidecarError('CLIENT_CLOSED', this.#status === 0 ? 'awaiting_hub' : 'during_relay', 'the core closed its connection before the hub answer was relayed; hub request aborted');
+    if (this.#controller) this.#controller.abort(err);
+    else {
+      this.#abandoned = true;
+      this.#fail(err);
+    }
   }
 
   #onDeadline(): void {
@@ -83,15 +107,20 @@ class RelayHandler implements Dispatcher.DispatchHandler {
 
   #fail(err: SidecarError): void {
     if (this.#settled) return;
-    this.#settled = true;
-    this.#clearTimer();
-    if (this.#onDrain) this.res.off('drain', this.#onDrain);
+    this.#settle();
     this.reject(err);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
     if (this.#abandoned) controller.abort(new SidecarError('HUB_TIMEOUT', 'deadline'));
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    this.#clearTimer();
+    if (this.#onDrain) this.res.off('drain', this.#onDrain);
+    this.res.off('close', this.#onCoreClose);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -120,7 +149,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
       held.chunks.push(chunk);
       return;
     }
-    // A core that went away: drop the rest but let the hub connection finish and stay reusable.
+    // The core's 'close' aborts the request; a chunk can still arrive in the same tick.
     if (this.res.destroyed) return;
     if (!this.res.write(chunk)) {
       controller.pause();
@@ -131,8 +160,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#settled) return;
-    this.#settled = true;
-    this.#clearTimer();
+    this.#settle();
     const held = this.#held;
     if (held) {
       this.resolve({ kind: 'held', status: this.#status, headers: held.headers, body: Buffer.concat(held.chunks, held.size) });

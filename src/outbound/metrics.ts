@@ -17,7 +17,7 @@ const P = `${METRIC_PREFIX}outbound_`;
 export type Outcome = 'ok' | string;
 
 export type TokenRefreshOutcome = 'success' | 'http_error' | 'invalid_response' | 'network_error' | 'timeout' | 'expired_token';
-export type UnauthorizedRetryResult = 'resent' | 'no_new_token' | 'static_token' | 'no_token_source';
+export type UnauthorizedRetryResult = 'resent' | 'no_new_token' | 'refresh_throttled' | 'static_token' | 'no_token_source';
 
 export interface OutboundMetrics {
   readonly requests: Counter<'resource' | 'method' | 'status' | 'outcome'>;

@@ -29,6 +29,8 @@ export interface OAuthRuntime {
   readonly marginMs: number;
   readonly retryMs: number;
   readonly maxRetryMs: number;
+  readonly probeAfterMs: number;
+  readonly rejectionRefreshMinMs: number;
   /** Digest of everything above: equal keys mean a reload can keep the running token source. */
   readonly key: string;
 }

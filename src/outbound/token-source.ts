@@ -5,13 +5,21 @@
  * refreshes exactly at expiry, exits the process on a token error, and lets N concurrent 401s start
  * N refreshes. Here:
  *
- * - the current token is served until it expires, whatever happens to refreshes meanwhile;
+ * - the current token is served until it expires, whatever happens to refreshes meanwhile; its
+ *   lifetime counts from when the token request was sent, so we never outlive the issuer's expiry;
  * - refresh runs at min(refresh interval, expires_in - margin), jittered earlier so a fleet of
  *   sidecars does not stampede the gateway; the margin never exceeds half the lifetime;
  * - one fetch at a time (single flight): every request that needs a token while one is being
  *   fetched waits for that fetch, bounded by the fetch timeout;
  * - failures back off exponentially (with jitter) and retry forever; while failing, requests with
- *   no valid token are answered at once (TOKEN_UNAVAILABLE) instead of hammering the endpoint;
+ *   no valid token are answered at once (TOKEN_UNAVAILABLE) instead of hammering the endpoint,
+ *   except that a request may start one immediate probe fetch (which every request meanwhile
+ *   shares) when the last attempt is older than `probeAfterMs`: recovery after an outage takes
+ *   seconds, not the backoff (up to maxRetrySeconds), and the endpoint sees at most one call per
+ *   probe interval from traffic;
+ * - hub 401s start at most one fetch per `rejectionRefreshMinMs`: a hub that refuses every token
+ *   (wrong roles, clock skew) would otherwise make each resend batch fetch again, a storm against
+ *   the token endpoint; inside the interval the 401 is relayed (`refresh_throttled`);
  * - WSO2 returns the same token until it expires, with a shrinking expires_in (wso2/api-manager#773):
  *   when the same token comes back inside the margin, the next fetch is scheduled at its expiry
  *   instead of re-asking every few seconds; a fetch that gets the just-expired token back (the
@@ -60,6 +68,14 @@ export const systemClock: Clock = {
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
+/** Why no different token is offered after a 401 (a metric label). */
+export interface RejectionRefused {
+  readonly refused: 'no_new_token' | 'refresh_throttled';
+}
+
+const NO_NEW_TOKEN: RejectionRefused = { refused: 'no_new_token' };
+const THROTTLED: RejectionRefused = { refused: 'refresh_throttled' };
+
 /** What the gateway needs from any token provider. */
 export interface TokenProvider {
   readonly kind: 'static' | 'oauth';
@@ -69,9 +85,9 @@ export interface TokenProvider {
   get(): string | Promise<string>;
   /**
    * The hub answered 401 to `rejected`: a different valid token if one is (or becomes) available
-   * through one shared refresh, else undefined (the 401 is then relayed to the core).
+   * through one shared refresh, else why not (the 401 is then relayed to the core).
    */
-  refreshAfterRejection(rejected: string): Promise<string | undefined>;
+  refreshAfterRejection(rejected: string): Promise<string | RejectionRefused>;
   /** The held token and its expiry (ms epoch, Infinity for none), to seed a successor on reload. */
   held(): { token: string; expiresAt: number } | undefined;
   start(): void;
@@ -83,7 +99,7 @@ export function createStaticToken(token: string): TokenProvider {
     kind: 'static',
     current: () => token,
     get: () => token,
-    refreshAfterRejection: async () => undefined,
+    refreshAfterRejection: async () => NO_NEW_TOKEN,
     held: () => ({ token, expiresAt: Infinity }),
     start: () => {},
     stop: () => {},
@@ -99,6 +115,10 @@ export interface OAuthTokenSourceOptions {
   clock?: Clock;
   /** [0, 1); Math.random by default. */
   random?: () => number;
+  /** At most one fetch started by hub 401s per this many ms (0: no limit beyond single flight). */
+  rejectionRefreshMinMs?: number;
+  /** While failing, a request may start one immediate fetch when the last attempt is older than this (undefined: never). */
+  probeAfterMs?: number;
   /** A still-valid token from the predecessor (reload with new credentials): served until the first fetch lands. */
   seed?: { token: string; expiresAt: number } | undefined;
   /** Every fetch outcome, with the expiry now held (ms epoch; undefined for none). */
@@ -125,6 +145,10 @@ export class OAuthTokenSource implements TokenProvider {
   #expiresAt = 0;
   #inflight: Promise<void> | undefined;
   #failures = 0;
+  /** When the last fetch was started (ms, clock time); -Infinity before the first. */
+  #lastAttemptAt = -Infinity;
+  /** When the last fetch started by a hub 401 was started. */
+  #lastRejectionFetchAt = -Infinity;
   #timer: unknown;
   #stopped = false;
 
@@ -171,10 +195,13 @@ export class OAuthTokenSource implements TokenProvider {
 
   async #waitForToken(): Promise<string> {
     if (!this.#inflight) {
-      // While failing, the backoff timer alone retries: a burst of requests must not become a
-      // burst of token calls against an endpoint that is already in trouble.
-      if (this.#failures > 0) throw new SidecarError('TOKEN_UNAVAILABLE', 'token_endpoint_failing', `${this.#failures} consecutive token fetches failed and no valid token is held`);
       if (this.#stopped) throw new SidecarError('TOKEN_UNAVAILABLE', 'token_source_stopped');
+      // While failing, a burst of requests must not become a burst of token calls against an
+      // endpoint already in trouble: the backoff timer retries, and a request may start one probe
+      // once the last attempt is older than the probe interval (all requests meanwhile share it).
+      if (this.#failures > 0 && !this.#probeDue()) {
+        throw new SidecarError('TOKEN_UNAVAILABLE', 'token_endpoint_failing', `${this.#failures} consecutive token fetches failed and no valid token is held`);
+      }
       void this.#refresh();
     }
     await this.#inflight;
@@ -183,16 +210,23 @@ export class OAuthTokenSource implements TokenProvider {
     throw new SidecarError('TOKEN_UNAVAILABLE', 'token_fetch_failed', 'the token fetch this request waited for did not yield a valid token');
   }
 
-  async refreshAfterRejection(rejected: string): Promise<string | undefined> {
+  async refreshAfterRejection(rejected: string): Promise<string | RejectionRefused> {
     const now = this.current();
     if (now !== undefined && now !== rejected) return now;
     if (!this.#inflight) {
-      if (this.#failures > 0 || this.#stopped) return undefined;
+      if (this.#failures > 0 || this.#stopped) return NO_NEW_TOKEN;
+      if (this.#clock.now() - this.#lastRejectionFetchAt < (this.#opts.rejectionRefreshMinMs ?? 0)) return THROTTLED;
+      this.#lastRejectionFetchAt = this.#clock.now();
       void this.#refresh();
     }
     await this.#inflight;
     const next = this.current();
-    return next !== undefined && next !== rejected ? next : undefined;
+    return next !== undefined && next !== rejected ? next : NO_NEW_TOKEN;
+  }
+
+  #probeDue(): boolean {
+    const after = this.#opts.probeAfterMs;
+    return after !== undefined && this.#clock.now() - this.#lastAttemptAt >= after;
   }
 
   /** Start a fetch unless one is running; resolves when it settles (never rejects). */
@@ -209,18 +243,24 @@ export class OAuthTokenSource implements TokenProvider {
 
   async #fetchOnce(): Promise<void> {
     const previous = this.#token;
+    // expires_in counts from when the issuer made the token, somewhere between our request leaving
+    // and its answer arriving: dating it from the answer would trust the token one round trip (and
+    // any event-loop delay) longer than its issuer meant. From the send, we never overstay it.
+    const sentAt = this.#clock.now();
+    this.#lastAttemptAt = sentAt;
     let delay: number;
     try {
       const grant = await this.#opts.fetch();
       const now = this.#clock.now();
-      const lifetime = grant.expiresInSeconds === undefined ? Infinity : grant.expiresInSeconds * 1000;
+      const expiresAt = grant.expiresInSeconds === undefined ? Infinity : sentAt + grant.expiresInSeconds * 1000;
+      const lifetime = expiresAt - now;
       if (!(lifetime > 0)) {
         this.#failures++;
         delay = this.#failures === 1 ? ROLLOVER_RETRY_MS : this.#backoff();
         this.#opts.onOutcome?.('expired_token', this.#heldExpiry(), 'the token endpoint returned a token with no remaining lifetime', delay);
       } else {
         this.#token = grant.accessToken;
-        this.#expiresAt = now + lifetime;
+        this.#expiresAt = expiresAt;
         this.#failures = 0;
         delay = this.#nextRefresh(lifetime, grant.accessToken === previous);
         this.#opts.onOutcome?.('success', this.#expiresAt, undefined, delay);

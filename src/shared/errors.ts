@@ -42,7 +42,7 @@ export const CATALOGUE = {
     status: 431,
     fspiopCode: '3103',
     description: 'Too many elements',
-    meaning: 'Inbound: more request header lines than inbound.maxHeaderCount, or more header bytes than inbound.maxHeaderBytes.',
+    meaning: 'More request header lines than inbound.maxHeaderCount (inbound), or more header bytes than the listener takes (inbound.maxHeaderBytes; Node\'s 16 KiB outbound).',
   },
   MISSING_HEADER: {
     status: 400,
@@ -68,6 +68,12 @@ export const CATALOGUE = {
     description: 'Malformed syntax',
     meaning: 'Outbound: the core sent a body that is not JSON, or whose values would not survive a peer\'s parse and re-serialise (e.g. integers beyond 2^53, duplicate keys), or an FSPIOP-Source/Destination that is not printable ASCII, so no Mojaloop validator could verify it.',
   },
+  INVALID_HEADER: {
+    status: 400,
+    fspiopCode: '3101',
+    description: 'Malformed syntax',
+    meaning: 'Outbound: the core sent an Accept or Content-Type that is not the FSPIOP media type of the resource, or a Date that does not parse or lies outside outbound.headers.dateSkewSeconds of the clock (the reason names the header).',
+  },
   UNKNOWN_IDENTITY: {
     status: 400,
     fspiopCode: '3100',
@@ -85,6 +91,12 @@ export const CATALOGUE = {
     fspiopCode: '3000',
     description: 'Generic client error',
     meaning: 'The client did not send the whole request within the configured time.',
+  },
+  CLIENT_CLOSED: {
+    status: 499,
+    fspiopCode: '3000',
+    description: 'Generic client error',
+    meaning: 'Outbound: the core closed its connection before the hub\'s answer was relayed; the hub request was aborted. Nothing is answered (counted only).',
   },
   CORE_UNREACHABLE: {
     status: 502,

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorInformation, SidecarError } from './errors.js';
 import type { Logger } from './log.js';
+import { createLogThrottle, type LogThrottle } from './log-throttle.js';
 
 export interface Stage<X> {
   readonly name: string;
@@ -50,19 +51,7 @@ export async function runPipeline<X extends BaseExchange>(stages: readonly Stage
     } catch (err) {
       failure = toSidecarError(err);
       hooks.onStage?.(exchange, stage.name, process.hrtime.bigint() - t0, failure);
-      const level = failure.entry.status >= 500 ? 'error' : 'warn';
-      exchange.log[level](
-        {
-          method: exchange.req.method,
-          path: pathOf(exchange.req.url),
-          stage: stage.name,
-          code: failure.code,
-          reason: failure.reason,
-          detail: failure.detail,
-          err: failure.code === 'INTERNAL' ? failure.cause : undefined,
-        },
-        'request rejected',
-      );
+      logRejection(stages, exchange, stage.name, failure);
       sendError(exchange.res, failure, exchange.requestId);
       break;
     }
@@ -82,6 +71,37 @@ export function pathOf(url: string | undefined): string {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   return path.length > MAX_LOGGED_PATH ? `${path.slice(0, MAX_LOGGED_PATH)}...` : path;
+}
+
+/** One throttle per pipeline (so per direction), keyed by code and reason. */
+const throttles = new WeakMap<readonly unknown[], LogThrottle>();
+const REJECTION_LOG_INTERVAL_MS = 1_000;
+
+/**
+ * 'request rejected': every one at debug level; otherwise at most one line per (code, reason) per
+ * second, with the number suppressed since the last one. A client repeating a failing request (or
+ * a token endpoint outage answering every request TOKEN_UNAVAILABLE) would otherwise write a line
+ * per request; the request counters carry the full numbers.
+ */
+function logRejection<X extends BaseExchange>(stages: readonly Stage<X>[], exchange: X, stage: string, failure: SidecarError): void {
+  const level = failure.entry.status >= 500 ? 'error' : 'warn';
+  const fields = {
+    method: exchange.req.method,
+    path: pathOf(exchange.req.url),
+    stage,
+    code: failure.code,
+    reason: failure.reason,
+    detail: failure.detail,
+    err: failure.code === 'INTERNAL' ? failure.cause : undefined,
+  };
+  if (exchange.log.isLevelEnabled('debug')) {
+    exchange.log[level](fields, 'request rejected');
+    return;
+  }
+  let throttle = throttles.get(stages);
+  if (!throttle) throttles.set(stages, (throttle = createLogThrottle(REJECTION_LOG_INTERVAL_MS)));
+  const suppressed = throttle(`${failure.code}\0${failure.reason}`);
+  if (suppressed !== undefined) exchange.log[level]({ ...fields, suppressed }, 'request rejected');
 }
 
 export function toSidecarError(err: unknown): SidecarError {

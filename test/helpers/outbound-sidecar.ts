@@ -17,6 +17,7 @@ import { createOutboundGateway } from '../../src/outbound/gateway.js';
 import type { Gateway } from '../../src/shared/gateway.js';
 import { createLogger, createSilentLogger } from '../../src/shared/log.js';
 import { createSnapshotStore, type SnapshotStore } from '../../src/shared/state.js';
+import { fspiopResource } from '../../src/crypto/jws/index.js';
 import { parsePrometheusText, type Sample } from './prometheus-text.js';
 import type { OutboundPki } from './outbound-pki.js';
 
@@ -139,7 +140,7 @@ export async function startOutboundSidecar(opts: OutboundSidecarOptions): Promis
     async send(path, o = {}) {
       const res = await request(`${url}${path}`, {
         method: (o.method ?? 'POST') as 'POST',
-        headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1', ...(o.headers ?? {}) },
+        headers: { ...fspiopContentType(path), ...(o.headers ?? {}) },
         body: o.body,
         dispatcher: client,
       });
@@ -155,6 +156,12 @@ export async function startOutboundSidecar(opts: OutboundSidecarOptions): Promis
     },
   };
   return self;
+}
+
+/** The Content-Type a conforming core sends for `path` (none for a path without an FSPIOP resource). */
+export function fspiopContentType(path: string): Record<string, string> {
+  const resource = fspiopResource(path);
+  return resource === undefined ? {} : { 'content-type': `application/vnd.interoperability.${resource}+json;version=1.1` };
 }
 
 /** Sum of a counter's samples whose labels include `match`. */
@@ -186,7 +193,11 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, what: stri
   }
 }
 
-/** OAuth settings for the token endpoint stand-in, with fast retries for tests. */
+/**
+ * OAuth settings for the token endpoint stand-in, with fast retries for tests. Hub 401s may trigger a
+ * fetch every time (rejectionRefreshMinSeconds: 0) so that scenarios revoking several tokens in a row
+ * see each refresh; the storm test sets the interval itself.
+ */
 export function oauthFor(tokenUrl: string, extra: RawConfig = {}): RawConfig {
-  return { tokenEndpoint: tokenUrl, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', refreshSeconds: 3600, marginSeconds: 30, refreshRetrySeconds: 0.2, maxRetrySeconds: 1, timeoutMs: 2_000, ...extra };
+  return { tokenEndpoint: tokenUrl, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', refreshSeconds: 3600, marginSeconds: 30, refreshRetrySeconds: 0.2, maxRetrySeconds: 1, timeoutMs: 2_000, rejectionRefreshMinSeconds: 0, ...extra };
 }

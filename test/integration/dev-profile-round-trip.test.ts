@@ -49,7 +49,8 @@ describe('dev profile', () => {
     const sent = { quoteId: 'q-1', amount: { currency: 'USD', amount: '100' }, transactionId: 't-1' };
     const res = await fetch(`http://127.0.0.1:${outbound}/quotes`, {
       method: 'POST',
-      headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.0', 'fspiop-destination': 'dev-dfsp' },
+      // fetch would send `accept: */*` otherwise, which the outbound gateway refuses (as the banner's curl would be without it).
+      headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.0', accept: 'application/vnd.interoperability.quotes+json;version=1.0', 'fspiop-destination': 'dev-dfsp' },
       body: JSON.stringify(sent),
     });
     expect(res.status).toBe(200);

@@ -38,7 +38,7 @@ describe('body limit', () => {
   it('refuses an oversize chunked body as it streams', async () => {
     const { hostname, port } = new URL(sidecar.url);
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = httpRequest({ hostname, port, path: '/quotes', method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (r) => {
+      const req = httpRequest({ hostname, port, path: '/quotes', method: 'POST', headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1', 'transfer-encoding': 'chunked' } }, (r) => {
         let body = '';
         r.on('data', (c: Buffer) => (body += c));
         r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));

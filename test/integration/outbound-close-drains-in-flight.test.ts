@@ -34,14 +34,14 @@ describe('close(deadline)', () => {
     const idle = new Client(sidecar.url);
     try {
       // A kept-alive connection that is idle when the drain starts.
-      const warm = await idle.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/json' } });
+      const warm = await idle.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1' } });
       await warm.body.dump();
       let idleDisconnected = false;
       idle.on('disconnect', () => (idleDisconnected = true));
 
       hold();
       const before = held.length;
-      const first = busy.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/json' } });
+      const first = busy.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1' } });
       await waitFor(() => held.length === before + 1, 'the hub holding the in-flight request');
 
       const closing = sidecar.gateway.close(Date.now() + 10_000);
@@ -73,7 +73,7 @@ describe('close(deadline)', () => {
     try {
       hold();
       const before = held.length;
-      const stuck = client.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/json' } });
+      const stuck = client.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1' } });
       const outcome = stuck.then(
         () => 'answered',
         (err: { code?: string }) => err.code ?? 'error',

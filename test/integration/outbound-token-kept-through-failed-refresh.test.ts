@@ -17,9 +17,10 @@ let sidecar: OutboundSidecar;
 beforeAll(async () => {
   const pki = await outboundPki();
   hub = await startOutboundHub({ cert: pki.hubServer, clientCaPem: pki.hubCa.certPem, keys: { dfspa: pki.jwsRsa.publicPem } });
-  // 4 s tokens, 3 s margin: the first refresh (which will fail) comes with ~3 s of validity left.
-  tokens = await startTokenServer({ cert: pki.hubServer, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', expiresIn: 4 });
-  sidecar = await startOutboundSidecar({ pki, hub: hub.url, oauth: oauthFor(tokens.url, { marginSeconds: 3 }) });
+  // 6 s tokens, 5 s margin (capped at half the lifetime): the first refresh (which will fail) comes
+  // after about 3 s, with about 3 s of validity left for the "still served" step.
+  tokens = await startTokenServer({ cert: pki.hubServer, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', expiresIn: 6 });
+  sidecar = await startOutboundSidecar({ pki, hub: hub.url, oauth: oauthFor(tokens.url, { marginSeconds: 5 }) });
 });
 afterAll(async () => {
   await sidecar?.close();
@@ -42,8 +43,10 @@ describe('a failing token endpoint', () => {
     expect(hub.requests.at(-1)!.headers.authorization).toBe(`Bearer ${first}`);
     expect(sidecar.gateway.readiness()).toEqual({ ready: true });
 
-    // After expiry: no token to send, so no request reaches the hub; the core learns why.
-    await waitFor(() => Date.now() > expiresAt + 50, 'expiry of the first token');
+    // After expiry: no token to send, so no request reaches the hub; the core learns why. The wait
+    // is derived from the token server's own expiry, which the sidecar never outlives (it dates the
+    // lifetime from when it sent the token request, before the server issued it), so this cannot race.
+    await waitFor(() => Date.now() > expiresAt, 'expiry of the first token');
     const hubBefore = hub.requests.length;
     const after = await sidecar.send('/quotes', { body: quoteBody() });
     expect(after.status).toBe(503);

@@ -21,9 +21,10 @@ beforeAll(async () => {
     seen.push({ at: Date.now(), authorization: rec.headers.authorization });
     res.writeHead(202, { 'content-length': '0' }).end();
   };
-  // 3 s tokens, 2 s margin: each is replaced after about 1 s, two seconds before it would expire.
-  tokens = await startTokenServer({ cert: pki.hubServer, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', expiresIn: 3 });
-  sidecar = await startOutboundSidecar({ pki, hub: hub.url, oauth: oauthFor(tokens.url, { marginSeconds: 2 }) });
+  // 5 s tokens, 4 s margin (capped at half the lifetime): each is replaced after about 2.5 s, leaving
+  // 1.5 s of slack under load before the "at least a second before expiry" bound below.
+  tokens = await startTokenServer({ cert: pki.hubServer, clientKey: 'dfspa-client', clientSecret: 'dfspa-secret-value', expiresIn: 5 });
+  sidecar = await startOutboundSidecar({ pki, hub: hub.url, oauth: oauthFor(tokens.url, { marginSeconds: 4 }) });
 });
 afterAll(async () => {
   await sidecar?.close();
@@ -40,7 +41,7 @@ describe('token refresh', () => {
       const r = await sidecar.send('/quotes', { body: quoteBody() });
       if (r.status !== 202) failures++;
       await new Promise((res) => setTimeout(res, 25));
-      if (seen.length > 400) throw new Error('no refresh after 400 requests');
+      if (seen.length > 1000) throw new Error('no refresh after 1000 requests');
     }
     expect(failures).toBe(0);
     // Each refresh came while the previous token still had (about) the margin left.

@@ -69,7 +69,7 @@ describe('unix socket listener', () => {
     expect(await gateway.listen()).toBe(socketPath);
     const client = new Client('http://localhost', { socketPath });
     try {
-      const res = await client.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/json' } });
+      const res = await client.request({ path: '/quotes', method: 'POST', body: quoteBody(), headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.1' } });
       await res.body.dump();
       expect(res.statusCode).toBe(202);
       expect(hub.requests.at(-1)!.sdkLatest).toBe('valid');

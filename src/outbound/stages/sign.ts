@@ -22,13 +22,13 @@ export const signStage: Stage<OutboundExchange> = {
     const identity = need(x.identity, 'identity');
     const target = need(x.target, 'target');
     if (!rt.sign || identity.key === undefined) {
-      x.hub = { path: hubPath(need(x.route, 'route'), target), method: x.method, headers: hubHeaders(x.req.headers, unsignedHeaders(x, identity), x.token, x.requestId), body: nonEmpty(x.body) };
+      x.hub = { path: hubPath(need(x.route, 'route'), target), method: x.method, headers: hubHeaders(x.req.headers, rt.headerPolicy, x.conformed?.added, unsignedHeaders(x, identity), x.token, x.requestId), body: nonEmpty(x.body) };
       return;
     }
     const out = x.services.signer.sign({
       method: x.method,
       path: target.path,
-      headers: signerHeaders(x.req.headers),
+      headers: signerHeaders(x.req.headers, need(x.conformed, 'conformed').date),
       body: nonEmpty(x.body),
       source: identity.fspId,
       key: identity.key,
@@ -46,7 +46,7 @@ function finish(x: OutboundExchange, out: SignOutput, identity: Identity): void 
   x.hub = {
     path: hubPath(need(x.route, 'route'), need(x.target, 'target')),
     method: x.method,
-    headers: hubHeaders(x.req.headers, out.headers, x.token, x.requestId),
+    headers: hubHeaders(x.req.headers, x.gen.runtime.headerPolicy, need(x.conformed, 'conformed').added, out.headers, x.token, x.requestId),
     body: out.body,
   };
 }
@@ -56,7 +56,7 @@ function finish(x: OutboundExchange, out: SignOutput, identity: Identity): void 
  * in the one form the hub keeps unchanged.
  */
 function unsignedHeaders(x: OutboundExchange, identity: Identity): Record<string, string> {
-  return { 'fspiop-source': identity.fspId, date: fspiopDate(signerHeaders(x.req.headers).date, () => new Date()) };
+  return { 'fspiop-source': identity.fspId, date: fspiopDate(need(x.conformed, 'conformed').date, () => new Date()) };
 }
 
 function nonEmpty(body: Buffer | undefined): Buffer | undefined {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { hubHeaders, signerHeaders } from '../../../src/outbound/hub-headers.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import { compileHeaderPolicy, hubHeaders as build, signerHeaders } from '../../../src/outbound/hub-headers.js';
+
+const policy = compileHeaderPolicy([]);
+const hubHeaders = (core: IncomingHttpHeaders, set: Record<string, string>, token: string | undefined, requestId: string, added?: Record<string, string>) =>
+  build(core, policy, added, set, token, requestId);
 
 describe('hubHeaders', () => {
   const core = {
@@ -48,8 +53,53 @@ describe('hubHeaders', () => {
   });
 });
 
+describe('the outbound header policy', () => {
+  const hostile = {
+    'fspiop-source': 'dfspa',
+    'fspiop-destination': 'dfspz',
+    'fspiop-encryption': 'e',
+    'content-type': 'application/vnd.interoperability.quotes+json;version=1.1',
+    'content-encoding': 'identity',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    tracestate: 'vendor=1',
+    'x-request-id': 'from-core',
+    'x-forwarded-for': '10.1.2.3',
+    'x-forwarded-host': 'core.internal',
+    'x-dfsp-sidecar-identity': 'dfspz',
+    cookie: 'session=abc',
+    'user-agent': 'core/1.0',
+    'x-core-internal': 'secret-routing-hint',
+    'x-partner-ref': 'p-1',
+  };
+
+  it('passes FSPIOP, content and trace headers and x-request-id; drops everything else the core sends', () => {
+    const out = hubHeaders(hostile, {}, undefined, 'from-core');
+    expect(Object.keys(out).sort()).toEqual(
+      ['content-encoding', 'content-type', 'fspiop-destination', 'fspiop-encryption', 'fspiop-source', 'traceparent', 'tracestate', 'x-request-id'].sort(),
+    );
+  });
+
+  it('passes what the operator allows, but never x-dfsp-sidecar-* or credentials whatever the allowlist says', () => {
+    const allowing = compileHeaderPolicy(['x-partner-ref', 'x-dfsp-sidecar-identity', 'authorization', 'host']);
+    const out = build({ ...hostile, authorization: 'Bearer core', host: 'h' }, allowing, undefined, {}, undefined, 'r');
+    expect(out['x-partner-ref']).toBe('p-1');
+    for (const h of ['x-dfsp-sidecar-identity', 'authorization', 'host', 'cookie', 'x-forwarded-for']) expect(out, h).not.toHaveProperty(h);
+  });
+
+  it('drops a passable header the core names in Connection (hop-by-hop for this message)', () => {
+    const out = hubHeaders({ connection: 'close, traceparent', traceparent: 't', tracestate: 's' }, {}, undefined, 'r');
+    expect(out).not.toHaveProperty('traceparent');
+    expect(out.tracestate).toBe('s');
+  });
+
+  it('adds what conformance added, and the signer has the last word on the signed headers', () => {
+    const out = hubHeaders({ 'fspiop-source': 'dfspa' }, { date: 'D', 'fspiop-source': 'dfspa' }, undefined, 'r', { accept: 'A', 'content-type': 'C' });
+    expect(out).toMatchObject({ accept: 'A', 'content-type': 'C', date: 'D' });
+  });
+});
+
 describe('signerHeaders', () => {
-  it('passes single values, joining duplicates as a validator would see them', () => {
-    expect(signerHeaders({ date: 'd', 'fspiop-destination': ['a', 'b'] })).toMatchObject({ date: 'd', 'fspiop-destination': 'a, b' });
+  it('joins duplicate destinations as a validator would see them, and takes the validated date', () => {
+    expect(signerHeaders({ date: 'raw', 'fspiop-destination': ['a', 'b'] }, 'd')).toMatchObject({ date: 'd', 'fspiop-destination': 'a, b' });
   });
 });

@@ -95,6 +95,34 @@ describe('OAuthTokenSource', () => {
     expect(clock2.nextDelay()).toBe(25_000); // margin capped at half the lifetime: 50 - 25 s
   });
 
+  it('dates a token\'s lifetime from when its request was sent, not from when the answer arrived', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f);
+    const sentAt = clock.t;
+    s.start();
+    await clock.advance(5_000); // a slow token endpoint: the answer comes 5 s after the request left
+    f.answer(0, 'A', 60);
+    await flush();
+    expect(s.held()).toEqual({ token: 'A', expiresAt: sentAt + 60_000 });
+    await clock.advance(54_999);
+    expect(s.current()).toBe('A');
+    await clock.advance(1); // the issuer's 60 s are over; the answer's arrival + 60 s would still be 5 s away
+    expect(s.current()).toBeUndefined();
+  });
+
+  it('treats a token whose lifetime ran out while its answer was on the way as expired', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s, outcomes } = source(clock, f);
+    s.start();
+    await clock.advance(3_000);
+    f.answer(0, 'A', 2);
+    await flush();
+    expect(s.current()).toBeUndefined();
+    expect(outcomes).toEqual(['expired_token']);
+  });
+
   it('pulls refreshes earlier by up to 10 % jitter, never later', async () => {
     const clock = new FakeClock();
     const f = scripted();
@@ -269,7 +297,62 @@ describe('OAuthTokenSource', () => {
     // The endpoint handing back the rejected token again: nothing better, relay the 401.
     const again = s.refreshAfterRejection('B');
     f.answer(2, 'B', 300);
-    await expect(again).resolves.toBeUndefined();
+    await expect(again).resolves.toEqual({ refused: 'no_new_token' });
+  });
+
+  it('starts at most one fetch per rejectionRefreshMinMs when the hub keeps refusing fresh tokens', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { rejectionRefreshMinMs: 10_000 });
+    s.start();
+    f.answer(0, 'A', 300);
+    await flush();
+    const first = s.refreshAfterRejection('A');
+    f.answer(1, 'B', 300);
+    await expect(first).resolves.toBe('B');
+    // The hub refuses B too, batch after batch: no fetch inside the interval, the 401 is relayed.
+    for (let i = 0; i < 50; i++) await expect(s.refreshAfterRejection('B')).resolves.toEqual({ refused: 'refresh_throttled' });
+    expect(f.calls).toHaveLength(2);
+    await clock.advance(10_000);
+    const later = s.refreshAfterRejection('B');
+    expect(f.calls).toHaveLength(3); // one more once the interval has passed
+    f.answer(2, 'C', 300);
+    await expect(later).resolves.toBe('C');
+  });
+
+  it('after failures, lets a request start one probe fetch once the last attempt is older than probeAfterMs', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { retryMs: 60_000, maxRetryMs: 300_000, probeAfterMs: 2_000 });
+    s.start();
+    f.fail(0); // first fetch fails: the backoff timer would retry only after 60 s
+    await flush();
+    expect(clock.nextDelay()).toBe(60_000);
+    // Within the probe interval: refused at once, no fetch.
+    await expect(Promise.resolve().then(() => s.get())).rejects.toMatchObject({ code: 'TOKEN_UNAVAILABLE', reason: 'token_endpoint_failing' });
+    expect(f.calls).toHaveLength(1);
+    await clock.advance(2_000);
+    // The endpoint is back: the next requests share one probe and get the token in seconds, not after the backoff.
+    const waiting = Array.from({ length: 5 }, () => Promise.resolve(s.get()));
+    expect(f.calls).toHaveLength(2);
+    f.answer(1, 'A', 300);
+    await expect(Promise.all(waiting)).resolves.toEqual(Array(5).fill('A'));
+  });
+
+  it('a failed probe counts as the last attempt: the next one waits for the probe interval again', async () => {
+    const clock = new FakeClock();
+    const f = scripted();
+    const { s } = source(clock, f, { retryMs: 60_000, probeAfterMs: 2_000 });
+    s.start();
+    f.fail(0);
+    await flush();
+    await clock.advance(2_000);
+    const probe = Promise.resolve().then(() => s.get());
+    await flush();
+    f.fail(1);
+    await expect(probe).rejects.toMatchObject({ code: 'TOKEN_UNAVAILABLE' });
+    await expect(Promise.resolve().then(() => s.get())).rejects.toMatchObject({ reason: 'token_endpoint_failing' });
+    expect(f.calls).toHaveLength(2);
   });
 
   it('serves a seed token from its predecessor until its own first fetch lands', async () => {
@@ -302,7 +385,7 @@ describe('OAuthTokenSource', () => {
 describe('createStaticToken', () => {
   it('is never overwritten, not even by a 401', async () => {
     const s = createStaticToken('static-1');
-    await expect(s.refreshAfterRejection('static-1')).resolves.toBeUndefined();
+    await expect(s.refreshAfterRejection('static-1')).resolves.toEqual({ refused: 'no_new_token' });
     expect(s.get()).toBe('static-1');
     expect(s.held()).toEqual({ token: 'static-1', expiresAt: Infinity });
   });

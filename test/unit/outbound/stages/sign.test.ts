@@ -11,6 +11,8 @@ import { createOutboundMetrics } from '../../../../src/outbound/metrics.js';
 import { compileRoutes, parseTarget, resolveRoute, type Target } from '../../../../src/outbound/routes.js';
 import { createInlineSigner } from '../../../../src/outbound/signer.js';
 import { signStage } from '../../../../src/outbound/stages/sign.js';
+import { conformHeaders, compileFspiopHeaderRules } from '../../../../src/outbound/fspiop-headers.js';
+import { compileHeaderPolicy } from '../../../../src/outbound/hub-headers.js';
 import { loadSigningKey } from '../../../../src/crypto/jws/index.js';
 import { createMetrics } from '../../../../src/metrics/registry.js';
 import { createSilentLogger } from '../../../../src/shared/log.js';
@@ -20,7 +22,15 @@ async function exchange(opts: { method: string; url: string; headers?: IncomingH
   const pki = await outboundPki();
   const key = loadSigningKey(pki.jwsRsa.privatePem);
   const { table } = compileRoutes({ default: 'https://hub.example/base/' }, { requireTls: true });
-  const runtime = { dfspId: 'dfspa', sign: opts.sign ?? true, signPutParties: true, routes: table, identities: new Map() } as unknown as OutboundRuntime;
+  const runtime = {
+    dfspId: 'dfspa',
+    sign: opts.sign ?? true,
+    signPutParties: true,
+    routes: table,
+    identities: new Map(),
+    headerPolicy: compileHeaderPolicy([]),
+    fspiopHeaders: compileFspiopHeaderRules({ fspiopVersion: '1.1', fspiopVersions: {}, dateSkewSeconds: 300 }),
+  } as unknown as OutboundRuntime;
   const target = parseTarget(opts.url) as Target;
   const headers = opts.headers ?? {};
   return {
@@ -38,6 +48,8 @@ async function exchange(opts: { method: string; url: string; headers?: IncomingH
     target,
     route: resolveRoute(table, target.resource),
     identity: { fspId: 'dfspa', key },
+    conformed: conformHeaders(headers, opts.method, target.resource, runtime.fspiopHeaders, Date.now()),
+    timedOut: false,
     body: opts.body === undefined ? undefined : Buffer.from(opts.body),
     token: 'tok-1',
     hub: undefined,
@@ -77,12 +89,13 @@ describe('sign stage', () => {
   });
 
   it('with jws.sign off, forwards the raw bytes, with our source and a canonical Date', async () => {
-    const x = await exchange({ method: 'POST', url: '/quotes', body: '{ "b": 1 }', sign: false, headers: { date: 'not a date' } });
+    const iso = new Date(Date.now() - 60_000).toISOString(); // a zoned ISO date within the skew
+    const x = await exchange({ method: 'POST', url: '/quotes', body: '{ "b": 1 }', sign: false, headers: { date: iso } });
     await signStage.run(x);
     expect(x.hub!.body!.toString()).toBe('{ "b": 1 }');
     expect(x.hub!.headers['fspiop-signature']).toBeUndefined();
     expect(x.hub!.headers['fspiop-source']).toBe('dfspa');
-    expect(x.hub!.headers.date).toBe(new Date(x.hub!.headers.date as string).toUTCString());
+    expect(x.hub!.headers.date).toBe(new Date(iso).toUTCString());
   });
 
   it('refuses a body the engine cannot sign verifiably', async () => {
