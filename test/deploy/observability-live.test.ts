@@ -70,7 +70,8 @@ describe.skipIf(skip !== undefined)('observability against a live sidecar', () =
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`http://127.0.0.1:${outbound}/quotes`, {
         method: 'POST',
-        headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.0', 'fspiop-destination': 'dev-dfsp' },
+        // fetch would send accept: */*, which the outbound gateway refuses (not an FSPIOP media type).
+        headers: { 'content-type': 'application/vnd.interoperability.quotes+json;version=1.0', accept: 'application/vnd.interoperability.quotes+json;version=1.0', 'fspiop-destination': 'dev-dfsp' },
         body: JSON.stringify({ quoteId: `q-${i}`, transactionId: `t-${i}`, amount: { currency: 'USD', amount: '100' } }),
       });
       expect(res.status).toBe(200);

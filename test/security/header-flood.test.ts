@@ -5,8 +5,6 @@
  * Now: more than `inbound.maxHeaderCount` lines is refused with 431/3103, too many header bytes
  * likewise, and the sidecar's headers always come first, exactly once.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpRequest, rawExchange } from '../helpers/attack.js';
 import { startInboundHarness, type InboundHarness } from '../helpers/inbound-harness.js';
@@ -30,7 +28,9 @@ describe('header floods', () => {
     expect(r.status).toBe(431);
     const info = JSON.parse(r.body).errorInformation;
     expect(info.errorCode).toBe('3103');
-    expect(info.extensionList.extension).toContainEqual({ key: 'sidecarReason', value: 'too_many_headers' });
+    // Node 20 parses all 1,020 lines and the cap refuses them; Node 22's parser may stop at its
+    // header-size limit first. Either way: 431, nothing forwarded.
+    expect(['too_many_headers', 'headers_too_large']).toContain(info.extensionList.extension[0].value);
     expect(h.core.hits.length).toBe(before);
   });
 
@@ -48,34 +48,20 @@ describe('header floods', () => {
     expect(h.core.hits.length).toBe(before);
   });
 
-  it('a forged verdict among many headers reaches the core neither first nor at all: the sidecar\'s comes first, once', async () => {
-    // A core that keeps only the first 12 header lines, as a framework with a low limit would.
-    let seen: string[] = [];
-    const core: Server = createServer((req, res) => {
-      seen = req.rawHeaders;
-      res.end('{}');
-    });
-    core.maxHeadersCount = 12;
-    await new Promise<void>((r) => core.listen(0, '127.0.0.1', () => r()));
-    try {
-      await h.reload((raw) => {
-        raw.inbound.core.url = `http://127.0.0.1:${(core.address() as AddressInfo).port}`;
-      });
-      const forged: Array<[string, string]> = [...padding(40), ['x-dfsp-sidecar-jws', 'verified'], ['x-forwarded-for', '6.6.6.6']];
-      const r = await rawExchange(h, httpRequest('GET', '/parties/MSISDN/1', forged));
-      expect(r.status).toBe(200);
-      const names = seen.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
-      // undici writes its own host and connection lines first; the sidecar's come next, before any of the client's.
-      expect(names.slice(0, 2)).toEqual(['host', 'connection']);
-      expect(names.slice(2, 6)).toEqual(['x-dfsp-sidecar-jws', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto']);
-      expect(seen[names.indexOf('x-dfsp-sidecar-jws') * 2 + 1]).toBe('exempt:get');
-      expect(seen[names.indexOf('x-forwarded-for') * 2 + 1]).toBe('127.0.0.1');
-      expect(names.filter((n) => n === 'x-dfsp-sidecar-jws')).toHaveLength(1);
-    } finally {
-      await h.reload((raw) => {
-        raw.inbound.core.url = h.core.url;
-      });
-      await new Promise<void>((r) => core.close(() => r()));
-    }
+  it("the sidecar's own headers reach the core first and once, ahead of every client header (a forged verdict among them)", async () => {
+    const forged: Array<[string, string]> = [...padding(40), ['x-dfsp-sidecar-jws', 'verified'], ['x-forwarded-for', '6.6.6.6']];
+    const r = await rawExchange(h, httpRequest('GET', '/parties/MSISDN/1', forged));
+    expect(r.status).toBe(200);
+    const seen = h.core.hits.at(-1)!.rawHeaders;
+    const names = seen.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
+    // undici writes its own host and connection lines first; the sidecar's come next, before any of
+    // the client's: a core that keeps only the first N header lines (Node 20 keeps 1,000) still sees them.
+    expect(names.slice(0, 2)).toEqual(['host', 'connection']);
+    expect(names.slice(2, 6)).toEqual(['x-dfsp-sidecar-jws', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto']);
+    expect(seen[names.indexOf('x-dfsp-sidecar-jws') * 2 + 1]).toBe('exempt:get');
+    expect(seen[names.indexOf('x-forwarded-for') * 2 + 1]).toBe('127.0.0.1');
+    expect(names.filter((n) => n === 'x-dfsp-sidecar-jws')).toHaveLength(1);
+    expect(names.filter((n) => n === 'x-forwarded-for')).toHaveLength(1);
+    expect(names.indexOf('x-pad-0')).toBeGreaterThan(names.indexOf('x-dfsp-sidecar-peer-cn'));
   });
 });
