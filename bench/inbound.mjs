@@ -33,7 +33,9 @@
  *   BENCH_ROUNDS=2 BENCH_LAT_ROUNDS=1 node bench/inbound.mjs    # quick
  * Env: BENCH_SECONDS (seconds per load slice, 2), BENCH_ROUNDS (slices per scenario, 9),
  *      BENCH_LAT_SECONDS (seconds per low-load slice, 1.5), BENCH_LAT_ROUNDS (3),
- *      BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names).
+ *      BENCH_CONNECTIONS (50), BENCH_ONLY (regex on scenario names),
+ *      BENCH_BASE_DIST (another build's dist/, e.g. of the previous release: adds "dfsp-sidecar, base
+ *      build" to the same rounds, so a change is measured against what it replaces in one run).
  */
 import { execFileSync } from 'node:child_process';
 import { createPublicKey, verify } from 'node:crypto';
@@ -151,16 +153,20 @@ inbound:
   core: { url: "http://127.0.0.1:${corePort}", connections: 64 }
 outbound: { enabled: false }
 `;
-  const startSidecar = async (name, verify, admin) => {
+  const startSidecar = async (name, verify, admin, distDir = dist) => {
     const port = await freePort();
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, sidecarConfig(port, verify, admin));
-    const child = await start(process.execPath, [join(dist, 'cli.js'), 'run', '--config', file], (o) => o.includes('dfsp-sidecar started') || o.includes('"level":"fatal"'));
+    const child = await start(process.execPath, [join(distDir, 'cli.js'), 'run', '--config', file], (o) => o.includes('dfsp-sidecar started') || o.includes('"level":"fatal"'));
     children.push({ child });
     return { port, child };
   };
   const sidecar = await startSidecar('sidecar', true, adminPort);
   scenarios.push({ name: 'dfsp-sidecar inbound', url: `https://127.0.0.1:${sidecar.port}`, pids: () => [sidecar.child.pid], sidecar: true });
+  if (process.env.BENCH_BASE_DIST) {
+    const base = await startSidecar('sidecar-base', true, undefined, process.env.BENCH_BASE_DIST);
+    scenarios.push({ name: 'dfsp-sidecar, base build', url: `https://127.0.0.1:${base.port}`, pids: () => [base.child.pid] });
+  }
   const noVerify = await startSidecar('sidecar-noverify', false);
   scenarios.push({ name: 'dfsp-sidecar, verify off', url: `https://127.0.0.1:${noVerify.port}`, pids: () => [noVerify.child.pid] });
 
