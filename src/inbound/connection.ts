@@ -30,6 +30,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../shared/log.js';
+import { createLogThrottle } from '../shared/log-throttle.js';
 import { normaliseAddress } from './address-matcher.js';
 import type { InboundRuntime } from './compile.js';
 import type { ConnectionDenyReason, InboundMetrics } from './metrics.js';
@@ -331,23 +332,4 @@ function readProxyHeader(socket: Socket, timeoutMs: number): Promise<ProxyRead> 
     socket.once('end', onClosed);
     socket.once('close', onClosed);
   });
-}
-
-/**
- * Returns the number of lines suppressed since the last one when a line may be written now, or
- * undefined while the key is throttled.
- */
-function createLogThrottle(intervalMs: number): (key: string) => number | undefined {
-  const state = new Map<string, { at: number; suppressed: number }>();
-  return (key) => {
-    const now = Date.now();
-    const s = state.get(key);
-    if (s && now - s.at < intervalMs) {
-      s.suppressed++;
-      return undefined;
-    }
-    const suppressed = s?.suppressed ?? 0;
-    state.set(key, { at: now, suppressed: 0 });
-    return suppressed;
-  };
 }
