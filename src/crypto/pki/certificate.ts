@@ -6,7 +6,8 @@
  * `cert.sign` is RSA-only pure JavaScript (measured on the 2-core dev box: ~37 ms per signature
  * with a 2048-bit key, ~180 ms with 4096, against 0.4 ms and 4 ms natively); signing natively also
  * gives one path for RSA and EC issuers. @peculiar/x509 is not used: its tsyringe dependency
- * throws at import without a reflect-metadata polyfill, which is not installed. Every certificate
+ * throws at import without a global reflect-metadata polyfill, and a trial of it (issue 14) was
+ * slower and saved little code; figures in the README's dependency table. Every certificate
  * is re-parsed by OpenSSL (node's X509Certificate) and checked against its issuer before it is
  * returned, so an encoding mistake fails here, not in a peer's TLS stack.
  */
