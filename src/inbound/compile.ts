@@ -11,8 +11,8 @@ import { createHash, createPrivateKey, type KeyObject, type X509Certificate } fr
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import type { InboundConfig } from '../config/schema.js';
 import { createVerifyPolicy, EMPTY_PEER_KEY_SET, loadPeerKeys, type PeerKeySet, type VerifyPolicy } from '../crypto/jws/index.js';
-import { compileAddressMatcher, type AddressMatcher } from './address-matcher.js';
 import { parseCertificates, recordCertificate, type CompileContext } from '../shared/compile-context.js';
+import { compileAddressMatcher, type AddressMatcher } from './address-matcher.js';
 import { parseCrlWindows } from './crl.js';
 import { compileIdentityRules, type IdentityRules } from './peer-identity.js';
 
