@@ -6,8 +6,10 @@
 //  - relative imports in src/ end in .js (NodeNext ESM resolution)
 //  - no getPeerX509Certificate() in src/: Node (20 to 24) leaks every chain certificate the peer
 //    sent beyond its leaf, in native memory (issue 11, bench/mtls-churn.mjs CHURN_PROBE=1)
+//  - no import circle among the files of src/ (issue 14; scripts/import-graph.mjs)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { describeCycles, findCycles, importGraph } from './import-graph.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const problems = [];
@@ -44,6 +46,10 @@ for (const top of ['src', 'test', 'bench']) {
       if (imp && !imp[1].endsWith('.js') && !imp[1].endsWith('.json')) problems.push(`${rel}:${i + 1}: relative import without .js suffix`);
     });
   }
+}
+
+for (const circle of describeCycles(findCycles(importGraph(join(root, 'src'))), 'src/')) {
+  problems.push(`import circle: ${circle}`);
 }
 
 if (problems.length > 0) {

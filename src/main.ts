@@ -4,17 +4,17 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createAdminServer, type AdminServer } from './admin/server.js';
-import { compileSnapshot, type RuntimeSnapshot } from './config/compile.js';
 import type { ConfigIssue } from './config/env.js';
 import type { LoadResult } from './config/load.js';
 import type { SidecarConfig } from './config/schema.js';
 import { createInboundGateway } from './inbound/gateway.js';
 import { createMetrics, type CommonMetrics } from './metrics/registry.js';
 import { createOutboundGateway } from './outbound/gateway.js';
+import { compileSnapshot, type RuntimeSnapshot } from './runtime/compile.js';
+import { createReloader, type Reloader } from './runtime/reload.js';
 import type { Gateway, Readiness } from './shared/gateway.js';
 import type { Logger } from './shared/log.js';
 import { describeListenFailure, preflightPorts, type ListenFailure } from './shared/listen.js';
-import { createReloader, type Reloader } from './shared/reload.js';
 import { createSnapshotStore, type SnapshotStore } from './shared/state.js';
 
 export class ConfigInvalid extends Error {

@@ -11,9 +11,9 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { compileSnapshot, describeFsError, type CompileResult } from '../config/compile.js';
 import type { ConfigIssue } from '../config/env.js';
 import { effectiveConfig, loadConfig } from '../config/load.js';
+import { compileSnapshot, describeFsError, type CompileResult } from '../runtime/compile.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './io.js';
 
 const HELP = `usage: dfsp-sidecar check-config [--config FILE] [--json] [--print]

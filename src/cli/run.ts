@@ -16,6 +16,7 @@ import { loadConfig } from '../config/load.js';
 import { ConfigInvalid, ListenFailed, startSidecar, type Sidecar } from '../main.js';
 import { createLogger } from '../shared/log.js';
 import { EXIT_USAGE, UsageError, type Command, type Io } from './io.js';
+import { describe, serveUntilSignal } from './serve.js';
 
 const HELP = `usage: dfsp-sidecar run [--config FILE] [--dev [--dev-dir DIR] [--port-base N]]
 
@@ -96,57 +97,4 @@ async function runWithConfig(io: Io, file: string | undefined): Promise<number> 
   }
   log.info({ addresses: describe(sidecar.addresses), config: loaded.file, fromEnv: loaded.fromEnv }, 'dfsp-sidecar started');
   return serveUntilSignal(sidecar, log, loaded.config.shutdown.drainTimeoutMs);
-}
-
-export function describe(addresses: Sidecar['addresses']): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, a] of Object.entries(addresses)) {
-    if (a === undefined) continue;
-    out[name] = typeof a === 'string' ? a : `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-  }
-  return out;
-}
-
-/** Wire SIGHUP/SIGTERM/SIGINT; resolves with the exit code once stopped. */
-export function serveUntilSignal(
-  sidecar: Sidecar,
-  log: import('../shared/log.js').Logger,
-  drainTimeoutMs: number,
-  onStopped: () => Promise<void> = async () => {},
-): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const onHup = () => {
-      log.info('SIGHUP: reloading');
-      void sidecar.reloader.reload('sighup');
-    };
-    const onStop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.warn({ signal }, 'second stop signal: exiting without waiting for the drain');
-        log.flush();
-        process.exit(1);
-      }
-      stopping = true;
-      log.info({ signal, drainTimeoutMs }, 'stop signal: draining');
-      sidecar
-        .stop(drainTimeoutMs)
-        .then(onStopped)
-        .then(
-          () => finish(0),
-          (err: unknown) => {
-            log.error({ err }, 'error while stopping');
-            finish(1);
-          },
-        );
-    };
-    const finish = (code: number) => {
-      process.off('SIGHUP', onHup);
-      process.off('SIGTERM', onStop);
-      process.off('SIGINT', onStop);
-      log.flush(() => resolve(code));
-    };
-    process.on('SIGHUP', onHup);
-    process.on('SIGTERM', onStop);
-    process.on('SIGINT', onStop);
-  });
 }

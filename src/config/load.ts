@@ -1,7 +1,7 @@
 /**
  * Load a config once: YAML file, then environment overrides, then one schema validation that
  * reports every problem together with its key path. The result is deep-frozen; nothing on a hot
- * path reads it again (compile.ts turns it into runtime objects).
+ * path reads it again (src/runtime/compile.ts turns it into runtime objects).
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';

@@ -14,7 +14,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative, resolve } from 'node:path';
 import type { Io } from '../cli/io.js';
-import { describe, serveUntilSignal } from '../cli/run.js';
+import { describe, serveUntilSignal } from '../cli/serve.js';
 import { loadConfig } from '../config/load.js';
 import { createCa, createClientCert, createJwsKeys, createServerCert, ensureDir, writeFilesSafe } from '../crypto/pki/index.js';
 import { ConfigInvalid, ListenFailed, startSidecar } from '../main.js';

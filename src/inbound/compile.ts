@@ -9,9 +9,9 @@
  */
 import { createHash, createPrivateKey, type KeyObject, type X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
-import { parseCertificates, recordCertificate, type CompileContext } from '../config/compile.js';
 import type { InboundConfig } from '../config/schema.js';
 import { createVerifyPolicy, EMPTY_PEER_KEY_SET, loadPeerKeys, type PeerKeySet, type VerifyPolicy } from '../crypto/jws/index.js';
+import { parseCertificates, recordCertificate, type CompileContext } from '../shared/compile-context.js';
 import { compileAddressMatcher, type AddressMatcher } from './address-matcher.js';
 import { parseCrlWindows } from './crl.js';
 import { compileIdentityRules, type IdentityRules } from './peer-identity.js';
@@ -76,7 +76,10 @@ export interface InboundRuntime {
   readonly closeGraceMs: number;
 }
 
-export async function compileInbound(ctx: CompileContext): Promise<InboundRuntime | undefined> {
+/** The inbound compile reads only its own part of the snapshot being replaced (the peer JWS keys it keeps). */
+export type InboundCompileContext = CompileContext<{ readonly inbound: InboundRuntime | undefined }>;
+
+export async function compileInbound(ctx: InboundCompileContext): Promise<InboundRuntime | undefined> {
   const cfg = ctx.config.inbound;
   const [tls, jws] = await Promise.all([compileTls(ctx, cfg), compileJws(ctx)]);
 
@@ -111,7 +114,7 @@ export async function compileInbound(ctx: CompileContext): Promise<InboundRuntim
   };
 }
 
-async function compileJws(ctx: CompileContext): Promise<InboundJwsRuntime> {
+async function compileJws(ctx: InboundCompileContext): Promise<InboundJwsRuntime> {
   const cfg = ctx.config.jws;
   const policy = createVerifyPolicy({
     enabled: cfg.verify,
@@ -142,7 +145,7 @@ async function compileJws(ctx: CompileContext): Promise<InboundJwsRuntime> {
   return { verify: true, keys: loaded.keySet, policy, warnings };
 }
 
-function compileCore(ctx: CompileContext, cfg: InboundConfig): CoreTarget {
+function compileCore(ctx: InboundCompileContext, cfg: InboundConfig): CoreTarget {
   const url = new URL(cfg.core.url);
   if (url.search || url.hash) ctx.issue('inbound.core.url', 'must not have a query or fragment (request paths are appended to it)');
   if (url.username || url.password) ctx.issue('inbound.core.url', 'must not carry credentials');
@@ -160,11 +163,11 @@ function compileCore(ctx: CompileContext, cfg: InboundConfig): CoreTarget {
   };
 }
 
-async function compileTls(outer: CompileContext, cfg: InboundConfig): Promise<InboundTlsRuntime | undefined> {
+async function compileTls(outer: InboundCompileContext, cfg: InboundConfig): Promise<InboundTlsRuntime | undefined> {
   const t = cfg.tls;
   // Any issue below means no context is built (it would fail or be wrong), so note whether one was raised.
   let failed = false;
-  const ctx: CompileContext = {
+  const ctx: InboundCompileContext = {
     ...outer,
     issue(key, message) {
       failed = true;
@@ -243,7 +246,7 @@ async function compileTls(outer: CompileContext, cfg: InboundConfig): Promise<In
  * CA certificates: record their expiry for the expiry gauge. An expired CA in a bundle is normal
  * during a CA rotation, so only a bundle with no valid CA left is an error.
  */
-function recordCas(ctx: CompileContext, cas: X509Certificate[]): void {
+function recordCas(ctx: InboundCompileContext, cas: X509Certificate[]): void {
   let valid = 0;
   cas.forEach((c, i) => {
     const notAfter = new Date(c.validTo);
@@ -257,7 +260,7 @@ function recordCas(ctx: CompileContext, cas: X509Certificate[]): void {
  * A CRL that has passed its nextUpdate makes OpenSSL refuse every client it covers
  * (CRL_HAS_EXPIRED), so an expired one is an error here rather than an outage later.
  */
-function checkCrl(ctx: CompileContext, pem: Buffer, key: string, path: string): boolean {
+function checkCrl(ctx: InboundCompileContext, pem: Buffer, key: string, path: string): boolean {
   let windows;
   try {
     windows = parseCrlWindows(pem.toString('latin1'));

@@ -5,8 +5,8 @@
  * `need`, so a mis-ordered pipeline fails loudly in tests instead of forwarding half a request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { RuntimeSnapshot } from '../config/compile.js';
 import type { FspiopResource } from '../crypto/jws/resource.js';
+import type { RuntimeSnapshot } from '../runtime/compile.js';
 import type { Logger } from '../shared/log.js';
 import type { BaseExchange } from '../shared/pipeline.js';
 import { SidecarError } from '../shared/errors.js';

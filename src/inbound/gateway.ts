@@ -13,7 +13,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { RuntimeSnapshot } from '../config/compile.js';
+import type { RuntimeSnapshot } from '../runtime/compile.js';
 import { CATALOGUE, SidecarError } from '../shared/errors.js';
 import type { Gateway, GatewayDeps, Readiness } from '../shared/gateway.js';
 import { listenOn } from '../shared/listen.js';

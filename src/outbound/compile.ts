@@ -8,7 +8,7 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { loadSigningKey, type SigningKey } from '../crypto/jws/index.js';
-import { parseCertificates, recordCertificate, type CompileContext } from '../config/compile.js';
+import { parseCertificates, recordCertificate, type CompileContext } from '../shared/compile-context.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { OAuthRuntime, TokenRuntime } from './token-client.js';
 import type { HubConnect } from './upstreams.js';

@@ -13,7 +13,7 @@
  * serves its predecessor's still-valid token until its own first fetch lands.
  */
 import type { Pool } from 'undici';
-import type { RuntimeSnapshot } from '../config/compile.js';
+import type { RuntimeSnapshot } from '../runtime/compile.js';
 import type { Logger } from '../shared/log.js';
 import type { OutboundRuntime } from './compile.js';
 import type { Generation } from './exchange.js';

@@ -5,8 +5,8 @@
  * open connection or fails an in-flight request.
  */
 import type { AddressInfo } from 'node:net';
-import type { RuntimeSnapshot } from '../config/compile.js';
 import type { CommonMetrics } from '../metrics/registry.js';
+import type { RuntimeSnapshot } from '../runtime/compile.js';
 import type { Logger } from './log.js';
 import type { SnapshotStore } from './state.js';
 

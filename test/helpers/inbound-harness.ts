@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileSnapshot, type RuntimeSnapshot } from '../../src/config/compile.js';
+import { compileSnapshot, type RuntimeSnapshot } from '../../src/runtime/compile.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createInboundGateway } from '../../src/inbound/gateway.js';
 import { createMetrics, type CommonMetrics } from '../../src/metrics/registry.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
 import { Agent, request } from 'undici';
-import { compileSnapshot, type RuntimeSnapshot } from '../../src/config/compile.js';
+import { compileSnapshot, type RuntimeSnapshot } from '../../src/runtime/compile.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics, type CommonMetrics } from '../../src/metrics/registry.js';
 import { createOutboundGateway } from '../../src/outbound/gateway.js';

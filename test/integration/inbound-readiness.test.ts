@@ -3,7 +3,7 @@
  * credentials; with JWS verification on and no peer key loaded it says why it is not ready.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { compileSnapshot, type RuntimeSnapshot } from '../../src/config/compile.js';
+import { compileSnapshot, type RuntimeSnapshot } from '../../src/runtime/compile.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createInboundGateway } from '../../src/inbound/gateway.js';
 import { createMetrics } from '../../src/metrics/registry.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOutboundHub, type OutboundHub } from '../helpers/outbound-hub.js';
 import { outboundPki, type OutboundPki } from '../helpers/outbound-pki.js';
 import { quoteBody } from '../helpers/outbound-sidecar.js';
-import { compileSnapshot, type RuntimeSnapshot } from '../../src/config/compile.js';
+import { compileSnapshot, type RuntimeSnapshot } from '../../src/runtime/compile.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createMetrics } from '../../src/metrics/registry.js';
 import { createOutboundGateway } from '../../src/outbound/gateway.js';

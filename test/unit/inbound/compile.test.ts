@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileSnapshot } from '../../../src/config/compile.js';
+import { compileSnapshot } from '../../../src/runtime/compile.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { inboundPki, makeCrl, type InboundPki } from '../../helpers/inbound-pki.js';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { compileSnapshot } from '../../../src/config/compile.js';
+import { compileSnapshot } from '../../../src/runtime/compile.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { outboundPki, rotationPki, type OutboundPki } from '../../helpers/outbound-pki.js';
 

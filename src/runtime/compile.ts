@@ -4,23 +4,15 @@
  * routes compiled. Problems are collected with the config key they belong to, so check-config and
  * a failed reload report all of them at once. The snapshot is immutable; reload builds a new one.
  */
-import { X509Certificate, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { ConfigIssue } from '../config/env.js';
+import { deepFreeze } from '../config/load.js';
+import type { SidecarConfig } from '../config/schema.js';
 import { compileInbound, type InboundRuntime } from '../inbound/compile.js';
 import { compileOutbound, type OutboundRuntime } from '../outbound/compile.js';
+import type { Artefact, CompileContext } from '../shared/compile-context.js';
 import { fingerprint, type WatchKind } from '../shared/fingerprint.js';
-import type { ConfigIssue } from './env.js';
-import { deepFreeze } from './load.js';
-import type { SidecarConfig } from './schema.js';
-
-export interface Artefact {
-  /** Stable name for metrics, e.g. `inbound.server-cert`, `peer-jws:payerfsp`. */
-  readonly name: string;
-  readonly kind: 'certificate' | 'jws-key';
-  readonly fingerprint: string;
-  readonly subject?: string;
-  readonly notAfter?: Date;
-}
 
 export interface RuntimeSnapshot {
   readonly version: number;
@@ -33,26 +25,13 @@ export interface RuntimeSnapshot {
   readonly watched: ReadonlyMap<string, { kind: WatchKind; fingerprint: string }>;
 }
 
-export interface CompileContext {
-  readonly config: SidecarConfig;
-  /** The snapshot being replaced, if any: lets a loader keep old material for a file that broke. */
-  readonly previous: RuntimeSnapshot | undefined;
-  readonly now: Date;
-  /** Read a referenced file and watch it; on failure records an issue under `key` and resolves undefined. */
-  readFile(path: string, key: string): Promise<Buffer | undefined>;
-  /** Watch a directory whose contents the caller reads itself (e.g. the peer JWS keys). */
-  watchDirectory(path: string): Promise<void>;
-  issue(key: string, message: string): void;
-  artefact(a: Artefact): void;
-}
-
 export type CompileResult = { ok: true; snapshot: RuntimeSnapshot } | { ok: false; issues: ConfigIssue[] };
 
 export async function compileSnapshot(config: SidecarConfig, opts: { previous?: RuntimeSnapshot; now?: Date } = {}): Promise<CompileResult> {
   const issues: ConfigIssue[] = [];
   const artefacts: Artefact[] = [];
   const watched = new Map<string, { kind: WatchKind; fingerprint: string }>();
-  const ctx: CompileContext = {
+  const ctx: CompileContext<RuntimeSnapshot> = {
     config,
     previous: opts.previous,
     now: opts.now ?? new Date(),
@@ -118,34 +97,4 @@ export function describeFsError(err: unknown): string {
     default:
       return code ?? (err instanceof Error ? err.message : String(err));
   }
-}
-
-/**
- * Parse every certificate in a PEM bundle. Records an issue under `key` for text that holds none
- * or a broken one.
- */
-export function parseCertificates(ctx: CompileContext, pem: Buffer, key: string, path: string): X509Certificate[] {
-  const blocks = pem.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) {
-    ctx.issue(key, `'${path}' holds no PEM certificate`);
-    return [];
-  }
-  const out: X509Certificate[] = [];
-  for (const block of blocks) {
-    try {
-      out.push(new X509Certificate(block));
-    } catch (err) {
-      ctx.issue(key, `'${path}': unparsable certificate (${err instanceof Error ? err.message : String(err)})`);
-    }
-  }
-  return out;
-}
-
-/** Record a certificate's expiry for metrics and flag one that is expired or not yet valid. */
-export function recordCertificate(ctx: CompileContext, cert: X509Certificate, name: string, key: string): void {
-  const notAfter = new Date(cert.validTo);
-  const notBefore = new Date(cert.validFrom);
-  ctx.artefact({ name, kind: 'certificate', fingerprint: cert.fingerprint256, subject: cert.subject.replace(/\n/g, ', '), notAfter });
-  if (notAfter.getTime() <= ctx.now.getTime()) ctx.issue(key, `certificate '${cert.subject.replace(/\n/g, ', ')}' expired on ${notAfter.toISOString()}`);
-  else if (notBefore.getTime() > ctx.now.getTime()) ctx.issue(key, `certificate '${cert.subject.replace(/\n/g, ', ')}' is not valid before ${notBefore.toISOString()}`);
 }

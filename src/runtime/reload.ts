@@ -5,13 +5,13 @@
  * snapshot against the previous one, and swaps it in; any failure keeps the old snapshot, logs
  * every issue and counts the failure.
  */
-import { compileSnapshot, type RuntimeSnapshot } from '../config/compile.js';
 import type { LoadResult } from '../config/load.js';
 import { RESTART_ONLY_PATHS, type SidecarConfig } from '../config/schema.js';
 import type { CommonMetrics } from '../metrics/registry.js';
-import { fingerprint } from './fingerprint.js';
-import type { Logger } from './log.js';
-import type { ReloadOutcome, SnapshotStore } from './state.js';
+import { fingerprint } from '../shared/fingerprint.js';
+import type { Logger } from '../shared/log.js';
+import type { ReloadOutcome, SnapshotStore } from '../shared/state.js';
+import { compileSnapshot, type RuntimeSnapshot } from './compile.js';
 
 export type ReloadTrigger = 'sighup' | 'file_change' | 'api';
 
