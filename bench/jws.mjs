@@ -57,7 +57,7 @@ function keyMaterial(alg) {
   // SEC1 for EC: the SDK signer picks ES256 only for `BEGIN EC PRIVATE KEY`.
   const privatePem = pair.privateKey.export({ type: alg === 'RS256' ? 'pkcs1' : 'sec1', format: 'pem' });
   const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' });
-  return { ...pair, privatePem, publicPem, signKey: alg === 'ES256' ? { key: pair.privateKey, dsaEncoding: 'ieee-p1363' } : pair.privateKey, verifyKey: alg === 'ES256' ? { key: pair.publicKey, dsaEncoding: 'ieee-p1363' } : pair.publicKey };
+  return { ...pair, privatePem, publicPem, signKey: pair.privateKey, verifyKey: pair.publicKey };
 }
 
 function protectedHeaderObject(alg, uri) {

@@ -32,13 +32,14 @@ export function isJwsAlgorithm(value: unknown): value is JwsAlgorithm {
 export const MIN_RSA_BITS = 2048;
 
 /**
- * The key argument for `crypto.sign`/`crypto.verify`. JOSE ES256 signatures are raw r||s
- * (RFC 7518 §3.4), not the DER that OpenSSL produces by default.
+ * The key argument for `crypto.sign`/`crypto.verify`: the KeyObject itself. JOSE ES256 signatures
+ * are raw r||s (RFC 7518 §3.4); crypto works in DER, the default and the fast encoding on every
+ * supported Node, and ecdsa.ts converts (see there why not `dsaEncoding: 'ieee-p1363'`).
  */
-export type CryptoKeyArg = KeyObject | { readonly key: KeyObject; readonly dsaEncoding: 'ieee-p1363' };
+export type CryptoKeyArg = KeyObject;
 
-export function cryptoKeyArg(keyObject: KeyObject, kind: KeyKind): CryptoKeyArg {
-  return kind === 'ec' ? { key: keyObject, dsaEncoding: 'ieee-p1363' } : keyObject;
+export function cryptoKeyArg(keyObject: KeyObject, _kind: KeyKind): CryptoKeyArg {
+  return keyObject;
 }
 
 /**

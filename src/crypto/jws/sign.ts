@@ -16,6 +16,7 @@
  * transfer-encoding; retries must resend both unchanged (trap T20).
  */
 import { sign as cryptoSign } from 'node:crypto';
+import { derToJose } from './ecdsa.js';
 import { SidecarError } from '../../shared/errors.js';
 import { ALGORITHMS } from './algorithms.js';
 import { canonicalizeJson } from './canonical.js';
@@ -102,7 +103,10 @@ export function signRequest(input: SignInput, policy: SignPolicy = DEFAULT_SIGN_
   const protectedHeader = Buffer.from(buildProtectedHeader({ alg: key.alg, uri, method, source, destination, date }), 'utf8').toString('base64url');
   let signature: string;
   try {
-    signature = cryptoSign(ALGORITHMS[key.alg].hash, signingInput(protectedHeader, body), key.signKey).toString('base64url');
+    const raw = cryptoSign(ALGORITHMS[key.alg].hash, signingInput(protectedHeader, body), key.signKey);
+    const jose = key.alg === 'ES256' ? derToJose(raw) : raw;
+    if (jose === undefined) throw Object.assign(new Error('crypto.sign returned a DER signature that is not P-256'), { code: 'ERR_ES256_DER' });
+    signature = jose.toString('base64url');
   } catch (err) {
     throw new SidecarError('SIGNING_FAILED', 'sign_error', (err as { code?: string }).code ?? 'crypto.sign failed', { cause: err });
   }

@@ -27,6 +27,7 @@
  * No JWT claim checks on the body (trap T12: the SDK enforces a top-level `exp`/`nbf`; we do not).
  */
 import { verify as cryptoVerify } from 'node:crypto';
+import { joseToDer } from './ecdsa.js';
 import type { ErrorCode } from '../../shared/errors.js';
 import { ALGORITHMS, DEFAULT_ALGORITHMS, isJwsAlgorithm, type JwsAlgorithm } from './algorithms.js';
 import { stringifySorted } from './reserialise.js';
@@ -212,9 +213,13 @@ function header(h: VerifyInput['headers'], name: string): string | undefined | n
 
 function verifyWith(keys: readonly PeerKey[], alg: JwsAlgorithm, data: Buffer, signature: Buffer): PeerKey | undefined {
   const hash = ALGORITHMS[alg].hash;
+  // ES256 arrives as JOSE r||s; crypto checks DER (ecdsa.ts). A signature of the wrong length for
+  // P-256 matches no key.
+  const sig = ALGORITHMS[alg].kind === 'ec' ? joseToDer(signature) : signature;
+  if (sig === undefined) return undefined;
   for (const key of keys) {
     try {
-      if (cryptoVerify(hash, data, key.verifyKey, signature)) return key;
+      if (cryptoVerify(hash, data, key.verifyKey, sig)) return key;
     } catch {
       // A malformed signature for this key type is a non-match, nothing more (jose's rule).
     }
