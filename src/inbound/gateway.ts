@@ -49,8 +49,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
   let listening = false;
   let closing = false;
   let closed: Promise<void> | undefined;
-  let inFlight = 0;
-  /** Requests in flight: a drain marks the ones not yet answered `Connection: close`. */
+  /** Requests in flight (their count is the drain's idle test): a drain marks the ones not yet answered `Connection: close`. */
   const active = new Set<ServerResponse>();
   let onIdle: (() => void) | undefined;
 
@@ -90,11 +89,10 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
         ex.log.debug({ method: ex.method, resource, status, jws: v, client: ex.conn.clientAddress, ms: Number(totalNs) / 1e6 }, 'request relayed');
       }
       metrics.inFlight.add(-1);
-      inFlight--;
       active.delete(ex.res);
       // Draining: a connection whose last request just finished must not linger as keep-alive.
       if (closing) server?.closeIdleConnections();
-      if (inFlight === 0) onIdle?.();
+      if (active.size === 0) onIdle?.();
     },
   };
 
@@ -113,7 +111,6 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
       return;
     }
     if (isDoctorProbe(req)) return answerProbe(res, requestId, probes);
-    inFlight++;
     active.add(res);
     metrics.inFlight.add(1);
     const ex = new InboundRequest(snapshot, rt, conn, req, res, requestId, startedAt, proto, log);
@@ -127,7 +124,7 @@ export function createInboundGateway(deps: GatewayDeps): Gateway {
   });
 
   function waitIdle(deadline: number): Promise<void> {
-    if (inFlight === 0) return Promise.resolve();
+    if (active.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, Math.max(0, deadline - Date.now()));
       function done() {

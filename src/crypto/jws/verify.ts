@@ -227,6 +227,12 @@ function verifyWith(keys: readonly PeerKey[], alg: JwsAlgorithm, data: Buffer, s
   return undefined;
 }
 
+function verified(source: string, alg: JwsAlgorithm, matched: MatchedEncoding, key: PeerKey, bytes: Buffer | undefined, requestLineMismatch: VerifyFailure | undefined): Verified {
+  const v: Verified = { ok: true, verified: true, matched, source, alg, keyFingerprint: key.fingerprint };
+  if (bytes === undefined && requestLineMismatch === undefined) return v;
+  return { ...v, ...(bytes ? { bytes } : {}), ...(requestLineMismatch ? { requestLineMismatch } : {}) };
+}
+
 function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, policy: VerifyPolicy): VerifyResult {
   const h = input.headers;
   const source = header(h, 'fspiop-source');
@@ -278,15 +284,9 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
       if (policy.requestLine === 'enforce') return requestLineMismatch;
     }
   }
-  const verified = (matched: MatchedEncoding, key: PeerKey, bytes?: Buffer): Verified => {
-    const v: Verified = { ok: true, verified: true, matched, source, alg, keyFingerprint: key.fingerprint };
-    if (bytes === undefined && requestLineMismatch === undefined) return v;
-    return { ...v, ...(bytes ? { bytes } : {}), ...(requestLineMismatch ? { requestLineMismatch } : {}) };
-  };
-
   const prefix = parsed.protectedHeader;
   const raw = verifyWith(keys, alg, signingInput(prefix, body), parsed.signature);
-  if (raw !== undefined) return verified('raw', raw);
+  if (raw !== undefined) return verified(source, alg, 'raw', raw, undefined, requestLineMismatch);
   if (body.length > policy.reserialiseLimitBytes) {
     return fail('too_large_to_reserialise', `the signature does not cover the raw bytes, and a ${body.length}-byte body is over jws.reserialiseLimitBytes (${policy.reserialiseLimitBytes}) so no re-serialisation was tried`);
   }
@@ -304,7 +304,7 @@ function verifySigned(input: VerifyInput, method: string, keySet: PeerKeySet, po
     const bytes = Buffer.from(text, 'utf8');
     if (bytes.equals(body)) return undefined;
     const key = verifyWith(keys, alg, signingInput(prefix, bytes), parsed.signature);
-    return key === undefined ? undefined : verified(encoding, key, bytes);
+    return key === undefined ? undefined : verified(source, alg, encoding, key, bytes, requestLineMismatch);
   };
   const reserialise = (f: () => string): string | undefined => {
     try {
