@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   'check-config': { summary: 'validate a config and every file it references', load: async () => (await import('./cli/check-config.js')).checkConfigCommand },
   pki: { summary: 'certificate and key steps of joining a hub', load: async () => (await import('./cli/pki/index.js')).pkiCommand },
   jws: { summary: 'sign or verify an FSPIOP request by hand', load: async () => (await import('./cli/jws.js')).jwsCommand },
+  onboard: { summary: "exchange certificates, JWS keys and endpoints with the hub's Connection Manager (MCM)", load: async () => (await import('./cli/onboard.js')).onboardCommand },
   doctor: { summary: 'check connectivity to the hub layer by layer', load: async () => (await import('./cli/doctor.js')).doctorCommand },
 };
 

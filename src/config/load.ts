@@ -308,6 +308,12 @@ function resolvePaths(c: SidecarConfig, baseDir: string): SidecarConfig {
         caFiles: c.outbound.tls.caFiles.map(r),
       },
     },
+    mcm: {
+      ...c.mcm,
+      caFiles: c.mcm.caFiles.map(r),
+      stateDirectory: ro(c.mcm.stateDirectory),
+      dfspCa: { certFile: ro(c.mcm.dfspCa.certFile), keyFile: ro(c.mcm.dfspCa.keyFile) },
+    },
   };
 }
 
@@ -341,5 +347,7 @@ export function redactConfig(c: SidecarConfig): unknown {
   const copy = structuredClone(c) as SidecarConfig;
   const o = copy.outbound.oauth as Record<string, unknown>;
   for (const k of ['clientSecret', 'staticToken', 'clientKey']) if (o[k] !== undefined) o[k] = '[redacted]';
+  const m = copy.mcm.oauth as Record<string, unknown>;
+  if (m.clientSecret !== undefined) m.clientSecret = '[redacted]';
   return copy;
 }

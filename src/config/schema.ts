@@ -264,6 +264,111 @@ const outbound = z
   })
   .prefault({});
 
+/** An IPv4 address or CIDR block, as the MCM's egress endpoint schema accepts (no IPv6). */
+const ipv4OrCidr = z.string().regex(/^(\d{1,3}\.){3}\d{1,3}(\/([0-9]|[12][0-9]|3[0-2]))?$/, 'an IPv4 address or CIDR block (the MCM accepts no IPv6), e.g. 203.0.113.10/32');
+const portRange = z.string().regex(/^\d{1,5}(-\d{1,5})?$/, "a port or range as a string, e.g. '443' or '8000-8080'");
+
+const mcmSteps = z
+  .strictObject({
+    hubCa: z.boolean().default(true),
+    dfspCa: z.boolean().default(true),
+    serverCert: z.boolean().default(true),
+    jwsKey: z.boolean().default(true),
+    clientCert: z.boolean().default(true),
+    hubClientCert: z.boolean().default(true),
+    peerKeys: z.boolean().default(true),
+    endpoints: z.boolean().default(true),
+    states: z.boolean().default(true),
+  })
+  .prefault({});
+
+/**
+ * The hub's Connection Manager (../shared/reference/mcm-api.md). The files the steps keep current
+ * are the ones the rest of the config already names: outbound.tls.caFiles[0] (hub CA),
+ * outbound.tls.certFile/keyFile (our client certificate), inbound.tls.certFile/keyFile (our server
+ * certificate), jws.signingKeyFile (our JWS key), jws.keysDirectory (peer keys).
+ */
+const mcm = z
+  .strictObject({
+    /** Run the MCM steps in `run` (on a timer) and allow `onboard`. */
+    enabled: z.boolean().default(false),
+    /** MCM API base URL, including its /api prefix (PM4ML: MCM_SERVER_ENDPOINT). */
+    url: httpUrl.optional(),
+    /** CA bundle(s) for the TLS certificates of the MCM and its token endpoint; empty: the public roots. */
+    caFiles: z.array(filePath).default([]),
+    oauth: z
+      .strictObject({
+        /** Keycloak client-credentials token URL (PM4ML: HUB_IAM_PROVIDER_URL + OIDC_TOKEN_ROUTE). */
+        tokenEndpoint: httpUrl.optional(),
+        /** Keycloak client id; MCM creates it equal to the DFSP id. Default: dfspId. */
+        clientId: z.string().min(1).optional(),
+        /** The secret from the MCM portal (POST /dfsps/{id}/credentials). */
+        clientSecret: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    timeoutMs: positiveMs.default(15_000),
+    /** Run every step this often; a failed cycle backs off (doubling, with jitter) up to maxBackoffSeconds. */
+    pollIntervalSeconds: z.number().int().min(1).default(60),
+    maxBackoffSeconds: z.number().int().positive().default(600),
+    /** Where enrollment ids, pending keys (0600) and peer-key history are kept between runs. */
+    stateDirectory: filePath.optional(),
+    steps: mcmSteps,
+    /** Subject of our CA, CSRs and certificates (the scheme requires O and C; CN defaults to dfspId). */
+    subject: z
+      .strictObject({
+        cn: z.string().min(1).optional(),
+        o: z.string().min(1).optional(),
+        c: z.string().regex(/^[A-Z]{2}$/, 'a two-letter upper-case ISO 3166 country code').optional(),
+        ou: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /** Our CA: uploaded to the MCM, signs the hub's client CSR and our server certificate. Created when both files are missing. */
+    dfspCa: z.strictObject({ certFile: filePath.optional(), keyFile: filePath.optional() }).prefault({}),
+    /** Key size of generated RSA keys (client certificate, CA, server certificate). MCM validates 4096 by default. */
+    rsaKeySize: z.union([z.literal(2048), z.literal(3072), z.literal(4096)]).default(4096),
+    /** Renew our client and server certificates this many days before notAfter (PM4ML: CERT_EXPIRY_THRESHOLD_DAYS). */
+    renewBeforeDays: z.number().positive().default(7),
+    serverCert: z
+      .strictObject({
+        /** DNS names of our inbound server certificate. Default: the host of endpoints.callbackUrl. */
+        dnsNames: z.array(z.string().min(1)).default([]),
+        ipAddresses: z.array(z.string().min(1)).default([]),
+        days: z.number().int().positive().max(730).default(365),
+      })
+      .prefault({}),
+    hubClientCert: z
+      .strictObject({
+        /** Subject CN put into the hub's client certificate; MCM's /onboard uses it as our FQDN. Default: the host of endpoints.callbackUrl. */
+        commonName: z.string().min(1).optional(),
+        days: z.number().int().positive().max(730).default(365),
+      })
+      .prefault({}),
+    jwsKey: z
+      .strictObject({
+        /** Start a rotation of our JWS key when it is this many days old (0: only when asked with onboard --rotate-jws-key). */
+        rotateAfterDays: z.number().min(0).default(0),
+        /** After publishing a new key, keep signing with the old one this long, so peers can fetch the new one first. */
+        switchAfterSeconds: z.number().int().min(0).default(600),
+      })
+      .prefault({}),
+    peerKeys: z
+      .strictObject({
+        /** A peer's changed key is kept as <fspId>.next.pem (both verify) this long before it replaces <fspId>.pem. */
+        promoteAfterSeconds: z.number().int().min(0).default(3_600),
+      })
+      .prefault({}),
+    endpoints: z
+      .strictObject({
+        /** Our callback URL as the hub should call it (POST .../endpoints/ingress). */
+        callbackUrl: httpUrl.optional(),
+        /** Our egress addresses, for the hub's inbound allowlist (POST .../endpoints/egress). */
+        egressAddresses: z.array(ipv4OrCidr).default([]),
+        egressPorts: z.array(portRange).min(1).default(['443']),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 const shape = z.strictObject({
   /** Own FSP id, the FSPIOP-Source we sign as (SDK: DFSP_ID). */
   dfspId: fspId,
@@ -294,6 +399,7 @@ const shape = z.strictObject({
   jws,
   inbound,
   outbound,
+  mcm,
 });
 
 /** 127.0.0.0/8, ::1 (and its IPv4-mapped forms) and the name localhost. */
@@ -309,7 +415,7 @@ export function isLoopbackHost(host: string): boolean {
 
 /** Rules that span keys. Each issue names the key to fix, so all problems are reported at once. */
 export const configSchema = shape.superRefine((c, ctx) => {
-  const need = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const need: Need = (path, message) => ctx.addIssue({ code: 'custom', path, message });
   if (c.inbound.enabled) {
     if (c.inbound.tls.enabled) {
       if (!c.inbound.tls.certFile) need(['inbound', 'tls', 'certFile'], 'required when inbound.tls.enabled (the server certificate)');
@@ -344,6 +450,7 @@ export const configSchema = shape.superRefine((c, ctx) => {
     }
     if (o.mtls && !c.outbound.tls.certFile) need(['outbound', 'oauth', 'mtls'], 'needs outbound.tls.certFile/keyFile (the client certificate to present)');
   }
+  if (c.mcm.enabled) checkMcm(c, need);
   const seen = new Set<string>([c.dfspId]);
   c.jws.identities.forEach((id, i) => {
     if (seen.has(id.fspId)) need(['jws', 'identities', i, 'fspId'], `duplicate identity '${id.fspId}'`);
@@ -359,6 +466,43 @@ export const configSchema = shape.superRefine((c, ctx) => {
     }
   }
 });
+
+type Need = (path: (string | number)[], message: string) => void;
+
+/** The MCM steps write the files the rest of the config names, so each enabled step needs its paths. */
+function checkMcm(c: z.infer<typeof shape>, need: Need): void {
+  const m = c.mcm;
+  const s = m.steps;
+  if (!m.url) need(['mcm', 'url'], 'required when mcm.enabled (the MCM API base URL, ending in /api)');
+  if (!m.stateDirectory) need(['mcm', 'stateDirectory'], 'required when mcm.enabled (enrollment ids and pending keys live there)');
+  if (m.oauth.tokenEndpoint && !m.oauth.clientSecret) need(['mcm', 'oauth', 'clientSecret'], 'required with mcm.oauth.tokenEndpoint');
+  if (!m.oauth.tokenEndpoint && m.oauth.clientSecret) need(['mcm', 'oauth', 'tokenEndpoint'], 'required when mcm.oauth.clientSecret is set');
+  const needsSubject = s.dfspCa || s.serverCert || s.clientCert || s.hubClientCert;
+  if (needsSubject && !m.subject.o) need(['mcm', 'subject', 'o'], 'required (the scheme subject has CN, O and C)');
+  if (needsSubject && !m.subject.c) need(['mcm', 'subject', 'c'], 'required (the scheme subject has CN, O and C)');
+  if ((s.dfspCa || s.hubClientCert || s.serverCert) && (!m.dfspCa.certFile || !m.dfspCa.keyFile)) {
+    need(['mcm', 'dfspCa', m.dfspCa.certFile ? 'keyFile' : 'certFile'], 'our CA certificate and key files (created by onboard when both are missing)');
+  }
+  if (s.hubCa && c.outbound.tls.caFiles.length === 0) need(['outbound', 'tls', 'caFiles'], 'mcm.steps.hubCa writes the hub CA into the first entry');
+  if (s.clientCert && (!c.outbound.tls.certFile || !c.outbound.tls.keyFile)) {
+    need(['outbound', 'tls', c.outbound.tls.certFile ? 'keyFile' : 'certFile'], 'mcm.steps.clientCert installs our hub-signed client certificate and key here');
+  }
+  if (s.serverCert && (!c.inbound.tls.certFile || !c.inbound.tls.keyFile)) {
+    need(['inbound', 'tls', c.inbound.tls.certFile ? 'keyFile' : 'certFile'], 'mcm.steps.serverCert keeps our server certificate and key here');
+  }
+  if (s.serverCert && !m.endpoints.callbackUrl && m.serverCert.dnsNames.length === 0 && m.serverCert.ipAddresses.length === 0) {
+    need(['mcm', 'serverCert', 'dnsNames'], 'at least one name for the server certificate (or set mcm.endpoints.callbackUrl)');
+  }
+  if (s.hubClientCert && !m.hubClientCert.commonName && !m.endpoints.callbackUrl) {
+    need(['mcm', 'hubClientCert', 'commonName'], 'required without mcm.endpoints.callbackUrl (MCM takes our FQDN from this CN)');
+  }
+  if (s.jwsKey && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'mcm.steps.jwsKey publishes (and creates when missing) our JWS key here');
+  if (s.peerKeys && !c.jws.keysDirectory) need(['jws', 'keysDirectory'], 'mcm.steps.peerKeys writes peer keys here');
+  if (s.endpoints) {
+    if (!m.endpoints.callbackUrl) need(['mcm', 'endpoints', 'callbackUrl'], 'required with mcm.steps.endpoints (the URL the hub calls us at)');
+    if (m.endpoints.egressAddresses.length === 0) need(['mcm', 'endpoints', 'egressAddresses'], 'at least one address (the MCM refuses an empty list)');
+  }
+}
 
 export type SidecarConfig = z.infer<typeof configSchema>;
 export type InboundConfig = SidecarConfig['inbound'];
@@ -377,7 +521,7 @@ export const configShape = shape;
  * Keys whose values are secrets: never logged, redacted in `check-config` output, and settable
  * from a file with the `_FILE` environment suffix.
  */
-export const SECRET_PATHS = ['outbound.oauth.clientSecret', 'outbound.oauth.staticToken', 'outbound.oauth.clientKey'] as const;
+export const SECRET_PATHS = ['outbound.oauth.clientSecret', 'outbound.oauth.staticToken', 'outbound.oauth.clientKey', 'mcm.oauth.clientSecret'] as const;
 
 /**
  * Keys a reload may not change: they are bound at start (sockets, server timeouts, threads, the
@@ -407,4 +551,6 @@ export const RESTART_ONLY_PATHS = [
   'outbound.requestTimeoutMs',
   'outbound.keepAliveTimeoutMs',
   'outbound.workers',
+  'mcm.enabled',
+  'mcm.stateDirectory',
 ] as const;

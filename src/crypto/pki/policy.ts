@@ -19,7 +19,7 @@ import { parseCsr, parseCsrPem, type CsrInfo } from './csr.js';
 import { PkiPolicyError, type Violation } from './errors.js';
 import { checkDnsName } from './extensions.js';
 import type { KeyDescription } from './keys.js';
-import { nameValues, type NameAttribute } from './names.js';
+import { nameValues, normaliseSubject, subjectToAsn1, type NameAttribute, type SubjectFields } from './names.js';
 import { looksLikePem } from './pem.js';
 
 export interface CsrPolicy {
@@ -196,6 +196,12 @@ export interface SignCsrOptions {
   /** Tests: explicit dates (the `validity` rule then uses the span between them). */
   notBefore?: Date;
   notAfter?: Date;
+  /**
+   * Grant this subject instead of the request's. MCM's hub CSRs carry no subject at all, and the
+   * hub reads our FQDN from the CN of the certificate we sign (mcm-api.md §4.1 step 6, §7.5); pair
+   * it with a policy whose `requiredSubject` is empty.
+   */
+  subject?: SubjectFields;
 }
 
 export interface SigningPlan {
@@ -241,7 +247,7 @@ export function signCsr(options: SignCsrOptions): { certPem: string; chainPem: s
   const san = plan.csr.extensions.subjectAltName;
   const certificate = issueCertificate({
     profile: plan.profile,
-    subjectName: plan.csr.subjectName,
+    subjectName: options.subject ? subjectToAsn1(normaliseSubject(options.subject)) : plan.csr.subjectName,
     subjectKey: plan.csr.publicKey,
     issuer: ca,
     altNames: { dns: san?.dns ?? [], ip: san?.ip ?? [] },
