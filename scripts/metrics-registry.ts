@@ -2,6 +2,7 @@
 import type { Registry } from 'prom-client';
 import { createInboundMetrics } from '../src/inbound/metrics.js';
 import { createProbeCounter } from '../src/inbound/probe.js';
+import { createMcmMetrics } from '../src/mcm/metrics.js';
 import { createMetrics } from '../src/metrics/registry.js';
 import { createOutboundMetrics } from '../src/outbound/metrics.js';
 
@@ -10,5 +11,6 @@ export function allMetricsRegistry(): Registry {
   createInboundMetrics(common.registry);
   createProbeCounter(common.registry);
   createOutboundMetrics(common.registry);
+  createMcmMetrics(common.registry);
   return common.registry;
 }

@@ -9,6 +9,9 @@ import type { LoadResult } from './config/load.js';
 import type { SidecarConfig } from './config/schema.js';
 import { createInboundGateway } from './inbound/gateway.js';
 import { createMetrics, type CommonMetrics } from './metrics/registry.js';
+import { startMcmLoop, type McmLoop } from './mcm/loop.js';
+import { createMcmMetrics } from './mcm/metrics.js';
+import { mcmApiFromConfig, mcmStateStore } from './mcm/setup.js';
 import { createOutboundGateway } from './outbound/gateway.js';
 import { compileSnapshot, type RuntimeSnapshot } from './runtime/compile.js';
 import { createReloader, type Reloader } from './runtime/reload.js';
@@ -49,6 +52,8 @@ export interface Sidecar {
   readonly reloader: Reloader;
   readonly addresses: { inbound?: AddressInfo | string; outbound?: AddressInfo | string; admin?: AddressInfo };
   readiness(): Array<{ name: string } & Readiness>;
+  /** The MCM loop, when mcm.enabled. */
+  readonly mcm: McmLoop | undefined;
   /** Stop accepting everywhere, drain in-flight requests until the drain timeout, then close. */
   stop(drainTimeoutMs?: number): Promise<void>;
 }
@@ -135,6 +140,16 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
     log,
   });
   reloader.start(config.reload.pollIntervalMs);
+  const mcm = config.mcm.enabled
+    ? startMcmLoop({
+        config: () => store.current().config,
+        api: (c) => mcmApiFromConfig(c),
+        store: mcmStateStore(config),
+        log: log.child({ component: 'mcm' }),
+        metrics: createMcmMetrics(metrics.registry),
+        reloader,
+      })
+    : undefined;
 
   let stopping: Promise<void> | undefined;
   return {
@@ -143,9 +158,11 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
     reloader,
     addresses,
     readiness,
+    mcm,
     stop(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
       stopping ??= (async () => {
         reloader.stop();
+        await mcm?.stop();
         draining = true;
         const deadline = Date.now() + drainTimeoutMs;
         log.info({ drainTimeoutMs }, 'draining: no new connections; waiting for in-flight requests');

@@ -16,12 +16,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { parseArgs } from 'node:util';
 import { deepFreeze, loadConfig } from '../config/load.js';
 import type { SidecarConfig } from '../config/schema.js';
+import { certificatesIn } from '../mcm/files.js';
+import { mcmApiFromConfig } from '../mcm/setup.js';
 import { DOCTOR_PROBE, PROBE_ANSWERED, PROBE_HEADER } from '../inbound/probe.js';
 import { createMetrics } from '../metrics/registry.js';
 import { createOutboundGateway } from '../outbound/gateway.js';
@@ -43,6 +46,9 @@ Checks, in order, and names the first layer that fails for each target:
               outbound.tls.caFiles, our client certificate accepted), http (HEAD / marked as a
               doctor probe: any status proves TLS and the client certificate were accepted)
   token       the OAuth client_credentials request (the token itself is never printed)
+  mcm         with mcm.enabled, the Connection Manager: dns, tls (its certificate vs mcm.caFiles),
+              token (mcm.oauth), api (GET /hub/ca answers a usable hub CA); runs even before
+              onboarding, when the files the MCM steps write do not exist yet
   fspiop      with --party or --ping: a real FSPIOP request through an outbound gateway (our
               signature, token and client certificate) and the hub's verdict on it:
                 --party MSISDN/123456789   GET /parties/MSISDN/123456789 for a test party
@@ -96,8 +102,14 @@ export const doctorCommand: Command = async (argv, io) => {
   const loaded = await loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
   const compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
   const issues = !loaded.ok ? loaded.issues : compiled && !compiled.ok ? compiled.issues : [];
+  // Before onboarding, the files the MCM steps will write do not exist yet and the config does not
+  // compile; the MCM itself can be checked all the same, and is what the operator needs then.
+  const mcmChecks = loaded.ok && loaded.config.mcm.enabled ? await checkMcm(loaded.config, timeoutMs) : [];
   if (issues.length > 0 || !compiled?.ok) {
-    const checks: Check[] = issues.map((i) => ({ target: 'config', layer: 'config', ok: false, detail: `${i.path}: ${i.message}` }));
+    const checks: Check[] = [...issues.map((i) => ({ target: 'config', layer: 'config', ok: false, detail: `${i.path}: ${i.message}` })), ...mcmChecks];
+    if (loaded.ok && loaded.config.mcm.enabled && issues.some((i) => /file not found/.test(i.message))) {
+      checks.push({ target: 'config', layer: 'config', ok: false, detail: 'files the MCM steps write are missing', hint: 'run dfsp-sidecar onboard (it creates and fetches them), then doctor again' });
+    }
     print(io, checks, values.json === true);
     return EXIT_USAGE;
   }
@@ -105,6 +117,7 @@ export const doctorCommand: Command = async (argv, io) => {
   const checks: Check[] = [{ target: 'config', layer: 'config', ok: true, detail: `${loaded.ok ? (loaded.file ?? '(environment)') : ''}: valid, every referenced file loaded` }];
   checks.push(...(await checkHub(compiled.snapshot, timeoutMs)));
   checks.push(...(await checkToken(compiled.snapshot)));
+  checks.push(...mcmChecks);
   if (fspiop) checks.push(...(await checkFspiop(compiled.snapshot.config, fspiop, timeoutMs)));
   checks.push(...checkInbound(compiled.snapshot));
   print(io, checks, values.json === true);
@@ -322,6 +335,75 @@ function hubVerdict(target: string, probe: FspiopProbe, a: Answer, requestId: st
     return { ...base, ok: false, detail: `the hub does not serve ${target}: HTTP ${a.status}${code}`, hint: probe.kind === 'ping' ? 'this hub has no ping endpoint: use --party TYPE/ID with a test party instead' : 'check the parties route (outbound.hub.routes.parties or outbound.hub.default)' };
   }
   return { ...base, ok: false, detail: `the hub answered HTTP ${a.status}${code}`, hint: 'the hub refused the request itself; its error code says why' };
+}
+
+/** The MCM layer by layer: DNS, TLS against mcm.caFiles, the token, then GET /hub/ca. */
+async function checkMcm(config: SidecarConfig, timeoutMs: number): Promise<Check[]> {
+  const url = new URL(config.mcm.url!);
+  const target = `mcm ${url.origin}`;
+  const checks: Check[] = [];
+  let address = url.hostname.replace(/^\[|\]$/g, '');
+  if (!isIP(address)) {
+    try {
+      const found = await lookup(address, { all: true });
+      checks.push({ target, layer: 'dns', ok: true, detail: found.map((a) => a.address).join(', ') });
+      address = (found[0] as { address: string }).address;
+    } catch (err) {
+      checks.push({ target, layer: 'dns', ok: false, detail: errText(err), hint: 'the MCM host name does not resolve from here: check DNS or mcm.url' });
+      return checks;
+    }
+  }
+  let ca: string | undefined;
+  try {
+    ca = config.mcm.caFiles.length > 0 ? (await Promise.all(config.mcm.caFiles.map((f) => readFile(f, 'utf8')))).join('\n') : undefined;
+  } catch (err) {
+    checks.push({ target, layer: 'tls', ok: false, detail: `cannot read mcm.caFiles: ${errText(err)}` });
+    return checks;
+  }
+  if (url.protocol === 'https:') {
+    const port = Number(url.port) || 443;
+    let socket: TLSSocket | undefined;
+    const tls = await withTimeout(timeoutMs, (done) => {
+      socket = tlsConnect({ host: address, port, servername: isIP(url.hostname) ? undefined : url.hostname, ...(ca ? { ca } : {}), rejectUnauthorized: true, ALPNProtocols: ['http/1.1'] } as import('node:tls').ConnectionOptions);
+      socket.once('secureConnect', () => {
+        const peer = (socket as TLSSocket).getPeerCertificate();
+        done({ ok: true, detail: `${(socket as TLSSocket).getProtocol() ?? 'TLS'}; certificate '${peer.subject?.CN ?? '?'}' issued by '${peer.issuer?.CN ?? '?'}', valid to ${peer.valid_to}` });
+        (socket as TLSSocket).end();
+      });
+      socket.once('error', (err) => done({ ok: false, detail: errText(err) }));
+      return () => socket?.destroy();
+    });
+    checks.push({ target, layer: 'tls', ...tls, ...(tls.ok ? {} : { hint: /UNABLE_TO_VERIFY|SELF_SIGNED|local issuer/i.test(tls.detail) ? "the MCM's certificate does not chain to mcm.caFiles: ask the hub for the CA of its MCM" : 'nothing answers TLS there: check mcm.url and the network path' }) });
+    if (!tls.ok) return checks;
+  }
+  const api = await mcmApiFromConfig(config);
+  try {
+    if (config.mcm.oauth.tokenEndpoint) {
+      try {
+        await api.checkToken();
+        checks.push({ target, layer: 'token', ok: true, detail: `${new URL(config.mcm.oauth.tokenEndpoint).origin} issued a token to client '${config.mcm.oauth.clientId ?? config.dfspId}'` });
+      } catch (err) {
+        checks.push({ target, layer: 'token', ok: false, detail: errText(err), hint: 'check mcm.oauth (the client id is our DFSP id unless set; the secret comes from the MCM portal)' });
+        return checks;
+      }
+    } else {
+      checks.push({ target, layer: 'token', ok: true, detail: 'no mcm.oauth.tokenEndpoint: calls go unauthenticated (an MCM with OIDC off)' });
+    }
+    try {
+      const hubCa = await api.getHubCa();
+      const root = certificatesIn(hubCa.rootCertificate, 'rootCertificate');
+      checks.push(
+        'error' in root
+          ? { target, layer: 'api', ok: false, detail: `GET /hub/ca answered without a usable CA: ${root.error}`, hint: 'the hub has no CA set up in its MCM yet: ask the hub operator' }
+          : { target, layer: 'api', ok: true, detail: `GET /hub/ca: hub CA '${root.certs[0]!.subjectText}', valid to ${root.certs[0]!.notAfter.toISOString()}` },
+      );
+    } catch (err) {
+      checks.push({ target, layer: 'api', ok: false, detail: errText(err), hint: /401|refused our credentials/.test(errText(err)) ? 'the MCM refused our token: is this DFSP created at the hub, with this client?' : 'check mcm.url (it ends in /api)' });
+    }
+  } finally {
+    await api.close();
+  }
+  return checks;
 }
 
 async function checkToken(s: RuntimeSnapshot): Promise<Check[]> {

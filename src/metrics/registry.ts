@@ -43,7 +43,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): CommonMe
     registry,
     reloads: new Counter({
       name: `${METRIC_PREFIX}reloads_total`,
-      help: 'Snapshot reloads by result (success, failure) and trigger (sighup, file_change).',
+      help: 'Snapshot reloads by result (success, failure) and trigger (sighup, file_change, mcm).',
       labelNames: ['result', 'trigger'],
       registers: [registry],
     }),

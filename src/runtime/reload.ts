@@ -13,7 +13,7 @@ import type { Logger } from '../shared/log.js';
 import type { ReloadOutcome, SnapshotStore } from '../shared/state.js';
 import { compileSnapshot, type RuntimeSnapshot } from './compile.js';
 
-export type ReloadTrigger = 'sighup' | 'file_change' | 'api';
+export type ReloadTrigger = 'sighup' | 'file_change' | 'api' | 'mcm';
 
 export interface ReloaderDeps {
   store: SnapshotStore<RuntimeSnapshot>;
@@ -30,6 +30,11 @@ export interface Reloader {
   poll(): Promise<boolean>;
   start(intervalMs: number): void;
   stop(): void;
+  /**
+   * Run `fn` with the file poller held: a writer of several files that belong together (a
+   * certificate and its key) finishes before the poller looks, then reloads once itself.
+   */
+  hold<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export class ReloadRefused extends Error {
@@ -39,6 +44,7 @@ export class ReloadRefused extends Error {
 export function createReloader(deps: ReloaderDeps): Reloader {
   let timer: NodeJS.Timeout | undefined;
   let polling = false;
+  let held = 0;
   /**
    * What the poller considers already seen: the current snapshot's inputs, or, after a failed
    * reload, the broken contents (so the same bad file is not retried every interval, only when it
@@ -77,7 +83,7 @@ export function createReloader(deps: ReloaderDeps): Reloader {
   }
 
   async function poll(): Promise<boolean> {
-    if (polling) return false;
+    if (polling || held > 0) return false;
     polling = true;
     try {
       const snapshot = deps.store.current();
@@ -95,6 +101,14 @@ export function createReloader(deps: ReloaderDeps): Reloader {
   return {
     reload,
     poll,
+    async hold(fn) {
+      held++;
+      try {
+        return await fn();
+      } finally {
+        held--;
+      }
+    },
     start(intervalMs) {
       if (timer) return;
       // Take the baseline now, so a change made right after start is seen by the first poll.
