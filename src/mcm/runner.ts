@@ -7,7 +7,7 @@
 import type { SidecarConfig } from '../config/schema.js';
 import type { Logger } from '../shared/log.js';
 import type { McmApi } from './api.js';
-import type { McmStateStore } from './state-file.js';
+import { StateLocked, type McmStateStore } from './state-file.js';
 import { failed, waiting, type Step, type StepName, type StepOutcome } from './step.js';
 import { MCM_STEPS } from './steps/index.js';
 
@@ -35,6 +35,17 @@ export interface CycleOptions {
 
 export async function runCycle(opts: CycleOptions): Promise<CycleReport> {
   const now = opts.now ?? (() => new Date());
+  try {
+    // Long enough for another cycle's calls to finish (each bounded by mcm.timeoutMs).
+    return await opts.store.locked(() => cycleUnlocked(opts, now), Math.max(30_000, (opts.config.mcm?.timeoutMs ?? 15_000) * 4));
+  } catch (err) {
+    if (!(err instanceof StateLocked)) throw err;
+    const steps = (opts.steps ?? MCM_STEPS).filter((s) => s.enabled(opts.config));
+    return { steps: steps.map((s) => ({ name: s.name, ...failed(err.message) })), wrote: [], exitCode: 1, at: now() };
+  }
+}
+
+async function cycleUnlocked(opts: CycleOptions, now: () => Date): Promise<CycleReport> {
   const steps = (opts.steps ?? MCM_STEPS).filter((s) => s.enabled(opts.config));
   const results = new Map<StepName, StepOutcome>();
   const reports: StepReport[] = [];

@@ -7,7 +7,7 @@
  *   only once its certificate (or its publication) is confirmed.
  * Writes go through a temporary file and a rename, so a crash leaves the old state or the new one.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { KEY_MODE, writeFileSafe } from '../crypto/pki/files.js';
@@ -48,6 +48,18 @@ export interface McmStateStore {
   writeKey(name: PendingKey, pem: string): Promise<void>;
   removeKey(name: PendingKey): Promise<void>;
   keyPath(name: PendingKey): string;
+  /**
+   * Run `fn` holding the state directory's lock, so an `onboard` beside a running sidecar never
+   * interleaves its cycle with the sidecar's (both would read, change and write state.json). Waits
+   * up to `waitMs` for the other to finish; a lock older than STALE_LOCK_MS is a crashed holder's.
+   */
+  locked<T>(fn: () => Promise<T>, waitMs: number): Promise<T>;
+}
+
+const STALE_LOCK_MS = 10 * 60_000;
+
+export class StateLocked extends Error {
+  override readonly name = 'StateLocked';
 }
 
 export type PendingKey = 'client' | 'jws';
@@ -90,5 +102,30 @@ export function createStateStore(directory: string): McmStateStore {
       await rm(keyPath(name), { force: true });
     },
     keyPath,
+    async locked(fn, waitMs) {
+      await ensure();
+      const lock = join(directory, '.lock');
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        try {
+          await mkdir(lock, { mode: 0o700 });
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+          if (age > STALE_LOCK_MS) {
+            await rm(lock, { recursive: true, force: true });
+            continue;
+          }
+          if (Date.now() >= deadline) throw new StateLocked(`${directory} is in use by another onboard or a running sidecar's MCM cycle; try again when it is done`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      try {
+        return await fn();
+      } finally {
+        await rm(lock, { recursive: true, force: true });
+      }
+    },
   };
 }
