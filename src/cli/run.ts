@@ -84,6 +84,9 @@ async function runWithConfig(io: Io, file: string | undefined): Promise<number> 
     if (err instanceof ConfigInvalid) {
       io.stderr(`dfsp-sidecar: cannot start (${err.issues.length} problem${err.issues.length === 1 ? '' : 's'}):\n`);
       for (const i of err.issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+      if (loaded.config.mcm.enabled && err.issues.some((i) => /file not found/.test(i.message))) {
+        io.stderr('The MCM steps create or fetch these files: run dfsp-sidecar onboard (exit 0 when done), then start again.\n');
+      }
       return EXIT_USAGE;
     }
     if (err instanceof ListenFailed) {
