@@ -79,7 +79,10 @@ export type Schema =
   | { oneOf: Schema[] };
 
 interface Problem {
+  /** Where the error is reported in `errors[].path` (a missing property names the property). */
   path: string;
+  /** ajv's dataPath, which the top-level message uses (a missing property names its object). */
+  dataPath?: string;
   message: string;
   keyword: string;
 }
@@ -124,7 +127,7 @@ function check(schema: Schema, value: unknown, path: string, out: Problem[]): vo
     case 'object': {
       const obj = value as Record<string, unknown>;
       for (const key of schema.required ?? []) {
-        if (!(key in obj)) out.push({ path: `${path}.${key}`, message: `should have required property '${key}'`, keyword: 'required' });
+        if (!(key in obj)) out.push({ path: `${path}.${key}`, dataPath: path, message: `should have required property '${key}'`, keyword: 'required' });
       }
       if (schema.minProperties !== undefined && Object.keys(obj).length < schema.minProperties) {
         out.push({ path, message: `should NOT have fewer than ${schema.minProperties} properties`, keyword: 'minProperties' });
@@ -173,7 +176,7 @@ export function validate(schema: Schema, value: unknown, where: string): void {
   check(schema, value, `.${where}`, problems);
   if (problems.length === 0) return;
   throw new ValidatorError(400, {
-    message: problems.map((p) => `request${p.path} ${p.message}`).join(', '),
+    message: problems.map((p) => `request${p.dataPath ?? p.path} ${p.message}`).join(', '),
     errors: problems.map((p) => ({ path: p.path, message: p.message, errorCode: `${p.keyword}.openapi.validation` })),
   });
 }
