@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { SignJWT, decodeJwt, importJWK, jwtVerify } from 'jose';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, createClientCert, parseCertificates } from '../../src/crypto/pki/certificate.js';
+import { createCa, createClientCert, createServerCert, parseCertificates } from '../../src/crypto/pki/certificate.js';
 import { verifyChain } from '../../src/crypto/pki/chain.js';
 import { createCsr, parseCsrPem } from '../../src/crypto/pki/csr.js';
 import { publicKeyPem, spkiSha256 } from '../../src/crypto/pki/keys.js';
@@ -72,6 +72,10 @@ function expectBodyA(res: Answer, status: number, message: string | RegExp): voi
 function expectBodyB(res: Answer, status: number, id: string, message: string): void {
   expect(res.status).toBe(status);
   expect(res.json).toEqual({ payload: expect.objectContaining({ id, message }), message });
+}
+
+function createServerCertFor(ca: { certPem: string; keyPem: string }) {
+  return createServerCert({ ca, cn: 'dfsp5.example', dns: ['dfsp5.example'] });
 }
 
 function codes(enrollment: Enrollment): Record<string, string> {
@@ -425,6 +429,50 @@ describe('MCM stand-in', () => {
       expect(mcm.state('DFSP5').egress).toHaveLength(2);
       expectBodyB(await c.call('GET', '/dfsps/DFSP5/endpoints/ingress', { token: ptaToken }), 404, 'NotFoundError', 'Endpoint configuration not found!');
     });
+
+    it('keeps v1 endpoint items apart from v2 rows, in snake_case, with the shifted-argument bug of the …/ips/{epId} routes', async () => {
+      const created = await c.call('POST', '/dfsps/DFSP5/endpoints/egress/ips', { token: ptaToken, body: { value: { address: '192.0.2.1', ports: ['443'] } } });
+      expect(created.json).toMatchObject({ dfsp_id: 'DFSP5', state: 'NEW', direction: 'EGRESS', type: 'IP', value: { address: '192.0.2.1', ports: ['443'] }, created_by: null });
+      const url = await c.call('POST', '/dfsps/DFSP5/endpoints/ingress/urls', { token: ptaToken, body: { value: { url: 'https://dfsp5.example' } } });
+      expect(url.json).toMatchObject({ direction: 'INGRESS', type: 'URL' });
+      expectBodyB(await c.call('POST', '/dfsps/DFSP5/endpoints/ingress/urls', { token: ptaToken, body: { value: { url: 'ftp://dfsp5.example' } } }), 400, 'ValidationError', 'Invalid URL');
+      expectBodyB(await c.call('POST', '/dfsps/DFSP5/endpoints/ingress/ips', { token: ptaToken, body: { value: { address: '192.0.2.2', ports: ['70000'] } } }), 400, 'ValidationError', 'Invalid port: 70000');
+      expect((await c.call('GET', '/dfsps/DFSP5/endpoints', { token: ptaToken })).json.map((i: { id: number }) => i.id)).toEqual([created.json.id, url.json.id]);
+      expect((await c.call('GET', '/dfsps/DFSP5/endpoints/egress/ips', { token: ptaToken })).json).toHaveLength(1);
+      const confirmed = await c.call('POST', `/dfsps/DFSP5/endpoints/${created.json.id}/confirmation`, { token: ptaToken });
+      expect(confirmed.json.state).toBe('CONFIRMED');
+      expect((await c.call('GET', '/dfsps/DFSP5/endpoints/unprocessed', { token: ptaToken })).json.map((i: { id: number }) => i.id)).toEqual([url.json.id]);
+      expectBodyB(await c.call('GET', `/dfsps/DFSP5/endpoints/egress/ips/${created.json.id}`, { token: ptaToken }), 404, 'NotFoundError', `DFSP with id ${created.json.id} not found`);
+      expect((await c.call('DELETE', `/dfsps/DFSP5/endpoints/${url.json.id}`, { token: ptaToken })).status).toBe(200);
+      expectBodyB(await c.call('GET', `/dfsps/DFSP5/endpoints/${url.json.id}`, { token: ptaToken }), 404, 'NotFoundError', `Item with id: ${url.json.id}`);
+      // The v2 store did not see any of it.
+      expect((await c.call('GET', '/dfsps/DFSP5/endpoints/egress', { token: ptaToken })).json.ipList[0].address).toBe('198.51.100.9');
+    });
+
+    it('serves server certificates (§7.6): stored with infos and validations, 422 on a bad PEM, 404 when none', async () => {
+      const ca = await createCa({ cn: 'DFSP5 CA', o: 'DFSP Five', c: 'ZZ' });
+      const server = await createServerCertFor(ca);
+      expectBodyB(await c.call('GET', '/dfsps/DFSP5/servercerts', { token: ptaToken }), 404, 'NotFoundError', '');
+      const stored = await c.call('POST', '/dfsps/DFSP5/servercerts', { token: ptaToken, body: { rootCertificate: ca.certPem, intermediateChain: [], serverCertificate: server.certPem } });
+      expect(stored.status).toBe(200);
+      expect(stored.json).toMatchObject({ dfspId: 'DFSP5', serverCertificateInfo: { subject: { CN: 'dfsp5.example' } }, validationState: 'VALID' });
+      expect(stored.json).not.toHaveProperty('id');
+      expectBodyB(await c.call('PUT', '/dfsps/DFSP5/servercerts', { token: ptaToken, body: { serverCertificate: 'garbage' } }), 422, 'InvalidEntityError', 'Invalid certificate: could not parse the server certificate');
+      expect((await c.call('GET', '/dfsps/servercerts', { token: ptaToken })).json).toHaveLength(1);
+      expect((await c.call('DELETE', '/dfsps/DFSP5/servercerts', { token: ptaToken })).status).toBe(200);
+      expectBodyB(await c.call('GET', '/hub/servercerts', { token: ptaToken }), 404, 'NotFoundError', '');
+    });
+
+    it('answers the DFSP record routes: status with only ID_GENERATION computed, PUT update, hub-only lists refused to DFSPs', async () => {
+      const status = await c.call('GET', '/dfsps/DFSP1/status', { token: dfsp1Token });
+      expect(status.json[0]).toEqual({ phase: 'BUSINESS_SETUP', steps: [{ identifier: 'ID_GENERATION', status: 'COMPLETED' }] });
+      expect(status.json[1].steps.every((st: { status: string }) => st.status === 'NOT_STARTED')).toBe(true);
+      expect((await c.call('PUT', '/dfsps/DFSP5', { token: ptaToken, body: { name: 'Five' } })).json).toMatchObject({ id: 'DFSP5', name: 'Five' });
+      expectBodyA(await c.call('PUT', '/dfsps/DFSP5', { token: ptaToken, body: {} }), 400, 'request.body should NOT have fewer than 1 properties');
+      expectBodyA(await c.call('GET', '/monetaryzones', { token: dfsp1Token }), 401, 'user does not have the required roles pta');
+      expectBodyA(await c.call('GET', '/dfsps/servercerts', { token: dfsp1Token }), 401, 'user does not have the required roles pta');
+      expect((await c.call('GET', '/hub/endpoints', { token: dfsp1Token })).json).toEqual([]);
+    });
   });
 });
 
@@ -436,7 +484,7 @@ describe('MCM stand-in: JWS list and failure switches', () => {
   const key = () => publicKeyPem(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey);
 
   beforeAll(async () => {
-    mcm = await startMcmStandIn({ switchId: 'hub1', tokenTtlSeconds: 120 });
+    mcm = await startMcmStandIn({ switchId: 'hub1', tokenTtlSeconds: 120, refreshTokens: false });
     c = client(mcm);
     const creds = await mcm.createDfsp('payerfsp');
     [token, ptaToken] = await Promise.all([c.login(creds), c.login(mcm.ptaClient)]);
@@ -444,6 +492,12 @@ describe('MCM stand-in: JWS list and failure switches', () => {
   afterAll(async () => {
     await mcm?.close();
     await c?.agent.close();
+  });
+
+  it('answers client credentials without a refresh token when refreshTokens is false, with the TTL asked for', async () => {
+    const res = await c.tokenRequest({ grant_type: 'client_credentials', client_id: mcm.ptaClient.clientId, client_secret: mcm.ptaClient.clientSecret });
+    expect(res.json).toMatchObject({ token_type: 'Bearer', expires_in: 120, refresh_expires_in: 0 });
+    expect(res.json).not.toHaveProperty('refresh_token');
   });
 
   it('lists native, hub (dfspId = switch id) and external keys; [] when empty; external native ids dropped', async () => {

@@ -42,6 +42,8 @@ export interface McmStandInOptions {
   keyLength?: number;
   /** Use this hub CA (e.g. the shared test PKI's, so a mock hub's server certificate chains to it). Default: a new one. */
   hubCa?: CaMaterial;
+  /** Hand out refresh tokens with client-credentials tokens (default true, as the brief's Keycloak; false as Keycloak ≥ 12's default). */
+  refreshTokens?: boolean;
   /** The realm's pta client for hub actions over HTTP. Default clientId 'hub-operator'. */
   ptaClientId?: string;
 }
@@ -159,7 +161,7 @@ export async function startMcmStandIn(opts: McmStandInOptions = {}): Promise<Mcm
     });
   await listen();
   const origin = `https://127.0.0.1:${port}`;
-  const realm = new Realm(jwtKey, createPublicKey(jwtKey), `${origin}/realms/dfsps`, opts.tokenTtlSeconds ?? 300);
+  const realm = new Realm(jwtKey, createPublicKey(jwtKey), `${origin}/realms/dfsps`, opts.tokenTtlSeconds ?? 300, opts.refreshTokens ?? true);
   const ptaClient = realm.upsertClient(opts.ptaClientId ?? 'hub-operator', ['/Application/PTA']);
 
   const createCredentials = (dfspId: string): { clientId: string; clientSecret: string; createdAt: string } => {

@@ -72,6 +72,8 @@ export class Realm {
     private readonly publicKey: KeyObject,
     readonly issuer: string,
     private readonly tokenTtlSeconds: number,
+    /** false: Keycloak's default for client credentials since 12 (no refresh token; PM4ML logs in again). */
+    private readonly refreshTokens = true,
   ) {}
 
   upsertClient(clientId: string, groups: string[], secret = randomBytes(24).toString('base64url')): KeycloakClient {
@@ -140,17 +142,11 @@ export class Realm {
 
   private async tokenResponse(client: KeycloakClient): Promise<Record<string, unknown>> {
     const access = await this.sign(this.accessClaims(client.clientId, client.groups), 'Bearer', this.tokenTtlSeconds, this.issuer, [AUDIENCE]);
+    const common = { access_token: access.token, expires_in: this.tokenTtlSeconds, token_type: 'Bearer', 'not-before-policy': 0, scope: 'profile email' };
+    if (!this.refreshTokens) return { ...common, refresh_expires_in: 0 };
     // Keycloak's refresh tokens are JWTs whose audience is the realm itself: never accepted by the API.
     const refresh = await this.sign({ azp: client.clientId, sub: `service-account-${client.clientId}` }, 'Refresh', REFRESH_TTL_SECONDS, this.issuer, this.issuer);
-    return {
-      access_token: access.token,
-      expires_in: this.tokenTtlSeconds,
-      refresh_expires_in: REFRESH_TTL_SECONDS,
-      refresh_token: refresh.token,
-      token_type: 'Bearer',
-      'not-before-policy': 0,
-      scope: 'profile email',
-    };
+    return { ...common, refresh_expires_in: REFRESH_TTL_SECONDS, refresh_token: refresh.token };
   }
 
   /**

@@ -42,6 +42,12 @@ export interface Route {
 const MTA_PTA = ['mta', 'pta'] as const;
 const ENROLLMENT_STATES = ['NEW', 'CSR_LOADED', 'CERT_SIGNED', 'INVALID'] as const;
 
+const ITEM_KINDS = [
+  { path: 'ingress/ips', direction: 'INGRESS', type: 'IP', schema: SCHEMAS.InputIPValue },
+  { path: 'ingress/urls', direction: 'INGRESS', type: 'URL', schema: SCHEMAS.InputURLValue },
+  { path: 'egress/ips', direction: 'EGRESS', type: 'IP', schema: SCHEMAS.InputIPValue },
+] as const;
+
 const ok = (body: unknown): RouteResult => ({ status: 200, body });
 const p = (ctx: RouteContext, name: string): string => ctx.params[name] as string;
 const body = <T>(ctx: RouteContext): T => ctx.body as T;
@@ -196,8 +202,69 @@ export const ROUTES: readonly Route[] = [
   },
   { method: 'GET', template: '/dfsps/{dfspId}/endpoints/ingress', scopes: MTA_PTA, handler: (c) => ok(c.svc.latestEndpoint(p(c, 'dfspId'), 'ingress')) },
 
+  // 7.10 endpoint items (v1)
+  { method: 'GET', template: '/dfsps/{dfspId}/endpoints', scopes: MTA_PTA, handler: (c) => ok(c.svc.listItems(p(c, 'dfspId'))) },
+  { method: 'GET', template: '/dfsps/{dfspId}/endpoints/unprocessed', scopes: MTA_PTA, handler: (c) => ok(c.svc.listItems(p(c, 'dfspId'), { state: 'NEW' })) },
+  { method: 'GET', template: '/dfsps/{dfspId}/endpoints/{epId}', scopes: MTA_PTA, handler: (c) => ok(c.svc.getItem(p(c, 'dfspId'), p(c, 'epId'))) },
+  { method: 'PUT', template: '/dfsps/{dfspId}/endpoints/{epId}', scopes: MTA_PTA, body: SCHEMAS.EndpointItemUpdate, handler: (c) => ok(c.svc.updateItem(p(c, 'dfspId'), p(c, 'epId'), body(c))) },
+  {
+    method: 'DELETE',
+    template: '/dfsps/{dfspId}/endpoints/{epId}',
+    scopes: MTA_PTA,
+    handler: (c) => {
+      c.svc.deleteItem(p(c, 'dfspId'), p(c, 'epId'));
+      return { status: 200 };
+    },
+  },
+  { method: 'POST', template: '/dfsps/{dfspId}/endpoints/{epId}/confirmation', scopes: ['pta'], handler: (c) => ok(c.svc.confirmItem(p(c, 'dfspId'), p(c, 'epId'))) },
+  ...ITEM_KINDS.flatMap(({ path, direction, type, schema }): Route[] => [
+    {
+      method: 'POST',
+      template: `/dfsps/{dfspId}/endpoints/${path}`,
+      scopes: MTA_PTA,
+      body: schema,
+      handler: (c) => ok(c.svc.addItem(p(c, 'dfspId'), direction, type, body<{ value: Record<string, never> }>(c).value, null)),
+    },
+    { method: 'GET', template: `/dfsps/{dfspId}/endpoints/${path}`, scopes: MTA_PTA, handler: (c) => ok(c.svc.listItems(p(c, 'dfspId'), { direction, type })) },
+    // At the reference commit these call a helper with shifted arguments: the item id is looked
+    // up as a DFSP id (§7.10 known bug). Reproduced, since mcm-client's update() targets them.
+    ...(['GET', 'PUT', 'DELETE'] as const).map(
+      (method): Route => ({
+        method,
+        template: `/dfsps/{dfspId}/endpoints/${path}/{epId}`,
+        scopes: MTA_PTA,
+        handler: (c) => {
+          c.svc.dfsp(p(c, 'dfspId'));
+          throw new ServiceError('NotFoundError', `DFSP with id ${p(c, 'epId')} not found`);
+        },
+      }),
+    ),
+  ]),
+
   // 7.11 hub endpoints: the stand-in's hub publishes none.
   { method: 'GET', template: '/hub/endpoints', scopes: ['everyone', 'pta'], handler: () => ok([]) },
+  ...['ingress/ips', 'ingress/urls', 'egress/ips'].flatMap((path): Route[] => [
+    { method: 'GET', template: `/hub/endpoints/${path}`, scopes: ['everyone'], handler: () => ok([]) },
+    {
+      method: 'GET',
+      template: `/hub/endpoints/${path}/{epId}`,
+      scopes: ['everyone'],
+      handler: (c) => {
+        throw new ServiceError('NotFoundError', `Item with id: ${p(c, 'epId')}`);
+      },
+    },
+  ]),
+  {
+    method: 'GET',
+    template: '/hub/endpoints/{epId}',
+    scopes: ['everyone'],
+    handler: (c) => {
+      throw new ServiceError('NotFoundError', `Item with id: ${p(c, 'epId')}`);
+    },
+  },
+
+  // Monetary zones (pta): listed so that a DFSP token gets the 401 of §3.4, not a 404.
+  { method: 'GET', template: '/monetaryzones', scopes: ['pta'], handler: () => ok([]) },
 
   // 7.12 monitoring
   { method: 'POST', template: '/dfsps/{dfspId}/states', scopes: null, body: SCHEMAS.DfspStatesStatusPayload, handler: (c) => ok(c.svc.uploadStates(p(c, 'dfspId'), body(c))) },

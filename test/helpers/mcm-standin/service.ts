@@ -63,6 +63,18 @@ export interface EndpointRow {
   url?: string;
 }
 
+/** A v1 endpoint item (table dfsp_endpoint_items, §7.10): snake_case, as the code returns it. */
+export interface EndpointItem {
+  id: number;
+  dfsp_id: string;
+  state: 'NEW' | 'CONFIRMED' | 'INVALID';
+  direction: 'INGRESS' | 'EGRESS';
+  type: 'IP' | 'URL';
+  value: { address?: string; ports?: string[]; description?: string; url?: string };
+  created_date: string;
+  created_by: string | null;
+}
+
 export interface OnboardRecord {
   /** Subject CN of the hub client certificate the DFSP signed (the latest CERT_SIGNED outbound enrollment). */
   fqdn: string;
@@ -100,6 +112,8 @@ export interface DfspRecord {
   serverCerts?: Record<string, unknown>;
   egress: EndpointRow[];
   ingress: EndpointRow[];
+  /** v1 items (§7.10), a separate store from the v2 rows. */
+  items: EndpointItem[];
   states?: Record<string, unknown>;
   onboarded?: OnboardRecord;
   credentials?: { clientId: string; clientSecret: string; createdAt: string };
@@ -136,6 +150,7 @@ export class McmService {
   readonly externalJws = new Map<string, JwsRecord>();
   private gid = 0;
   private endpointId = 0;
+  private itemId = 0;
 
   constructor(readonly options: ServiceOptions) {}
 
@@ -171,6 +186,7 @@ export class McmService {
       outbound: new Map(),
       egress: [],
       ingress: [],
+      items: [],
     };
     this.dfsps.set(record.id, record);
     return record;
@@ -479,6 +495,78 @@ export class McmService {
     const row = this.dfsp(dfspId)[direction].at(-1);
     if (!row) throw notFound('Endpoint configuration not found!');
     return structuredClone(row);
+  }
+
+  // 7.10 endpoint items (v1) -----------------------------------------------------------------
+
+  /** IP values need address and ports, ports 0–65535 (or a range); URLs http(s) only. */
+  private checkItemValue(type: 'IP' | 'URL', value: EndpointItem['value'] | undefined): EndpointItem['value'] {
+    if (type === 'URL') {
+      let ok = false;
+      try {
+        ok = typeof value?.url === 'string' && ['http:', 'https:'].includes(new URL(value.url).protocol);
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new ServiceError('ValidationError', 'Invalid URL', { validationErrors: [] });
+      return { url: value?.url as string };
+    }
+    if (!value?.address || !Array.isArray(value.ports)) {
+      throw new ServiceError('ValidationError', 'Invalid IP value: address and ports are required', { validationErrors: [] });
+    }
+    for (const port of value.ports) {
+      const bounds = /^(\d+)(?:-(\d+))?$/.exec(port);
+      const inRange = bounds !== null && [bounds[1], bounds[2]].every((b) => b === undefined || Number(b) <= 65535);
+      if (!inRange) throw new ServiceError('ValidationError', `Invalid port: ${port}`, { validationErrors: [] });
+    }
+    return structuredClone(value);
+  }
+
+  addItem(dfspId: string, direction: EndpointItem['direction'], type: EndpointItem['type'], value: EndpointItem['value'] | undefined, createdBy: string | null): EndpointItem {
+    const d = this.dfsp(dfspId);
+    const checked = this.checkItemValue(type, value);
+    this.itemId += 1;
+    const item: EndpointItem = { id: this.itemId, dfsp_id: dfspId, state: 'NEW', direction, type, value: checked, created_date: dbNow(), created_by: createdBy };
+    d.items.push(item);
+    return structuredClone(item);
+  }
+
+  listItems(dfspId: string, filter: { direction?: EndpointItem['direction']; type?: EndpointItem['type']; state?: EndpointItem['state'] } = {}): EndpointItem[] {
+    return structuredClone(
+      this.dfsp(dfspId).items.filter(
+        (i) => (filter.direction === undefined || i.direction === filter.direction) && (filter.type === undefined || i.type === filter.type) && (filter.state === undefined || i.state === filter.state),
+      ),
+    );
+  }
+
+  private item(dfspId: string, epId: string): EndpointItem {
+    const item = this.dfsp(dfspId).items.find((i) => String(i.id) === epId);
+    if (!item) throw notFound(`Item with id: ${epId}`);
+    return item;
+  }
+
+  getItem(dfspId: string, epId: string): EndpointItem {
+    return structuredClone(this.item(dfspId, epId));
+  }
+
+  /** A partial item; a new `value` is validated again. */
+  updateItem(dfspId: string, epId: string, body: Partial<Pick<EndpointItem, 'state' | 'value'>>): EndpointItem {
+    const item = this.item(dfspId, epId);
+    if (body.value !== undefined) item.value = this.checkItemValue(item.type, body.value);
+    if (body.state !== undefined) item.state = body.state;
+    return structuredClone(item);
+  }
+
+  deleteItem(dfspId: string, epId: string): void {
+    const d = this.dfsp(dfspId);
+    this.item(dfspId, epId);
+    d.items = d.items.filter((i) => String(i.id) !== epId);
+  }
+
+  confirmItem(dfspId: string, epId: string): EndpointItem {
+    const item = this.item(dfspId, epId);
+    item.state = 'CONFIRMED';
+    return structuredClone(item);
   }
 
   // 7.12 states ------------------------------------------------------------------------------

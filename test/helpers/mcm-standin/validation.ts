@@ -258,6 +258,12 @@ export const SCHEMAS = {
     type: 'array',
     items: { type: 'object', required: ['publicKey'], properties: { publicKey: str, createdAt: { type: 'number' }, dfspId: str } },
   },
+  InputIPValue: { type: 'object', required: ['value'], properties: { value: IP_ENTRY } },
+  InputURLValue: { type: 'object', required: ['value'], properties: { value: { type: 'object', additionalProperties: false, properties: { url: str } } } },
+  EndpointItemUpdate: {
+    type: 'object',
+    properties: { state: { type: 'string', enum: ['NEW', 'CONFIRMED', 'INVALID'] }, value: { type: 'object' } },
+  },
   DFSPEgress: { type: 'object', additionalProperties: false, properties: { ipList: { type: 'array', minItems: 1, uniqueItems: true, items: IP_ENTRY } } },
   DFSPIngress: { type: 'object', additionalProperties: false, properties: { url: str } },
   DfspStatesStatusPayload: {
