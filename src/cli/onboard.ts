@@ -85,7 +85,8 @@ export const onboardCommand: Command = async (argv, io) => {
       report = await runCycle({ config, api, store, log, rotateJwsKey: rotate });
       rotate = false;
       if (report.exitCode !== 3 || Date.now() + config.mcm.pollIntervalSeconds * 1000 > deadline) break;
-      if (!values.json) io.stderr(`waiting on the hub; next attempt in ${config.mcm.pollIntervalSeconds} s\n`);
+      // Progress goes to stderr, so stdout stays one JSON document under --json.
+      io.stderr(`waiting on the hub; next attempt in ${config.mcm.pollIntervalSeconds} s\n`);
       await new Promise((r) => setTimeout(r, config.mcm.pollIntervalSeconds * 1000));
     }
   } finally {

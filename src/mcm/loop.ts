@@ -56,12 +56,13 @@ export function startMcmLoop(deps: McmLoopDeps): McmLoop {
   async function cycle(): Promise<CycleReport> {
     const config = deps.config();
     const report = await deps.reloader.hold(async () => runCycle({ config, api: await clientFor(config), store: deps.store, log: deps.log }));
+    // Recorded before the reload: once the poller is released, it may apply the new files first.
+    deps.metrics.record(report);
     if (report.wrote.length > 0) {
       deps.log.info({ files: report.wrote }, 'mcm: files updated; reloading');
       const outcome = await deps.reloader.reload('mcm');
       if (!outcome.ok) deps.log.error({ reason: outcome.error.message }, 'mcm: the files written do not load; the gateways keep the previous snapshot');
     }
-    deps.metrics.record(report);
     for (const s of report.steps) if (s.state === 'failed') deps.log.warn({ step: s.name, detail: s.detail }, 'mcm step failed');
     last = report;
     return report;

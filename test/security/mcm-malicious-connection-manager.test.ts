@@ -6,6 +6,7 @@
  * - peer keys that are private keys, garbage, or would escape the key directory by their FSP id.
  * Each is refused with the reason in the step's detail; the files on disk are byte-for-byte unchanged.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import forge from 'node-forge';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -122,7 +123,7 @@ describe('a malicious MCM', () => {
   it('gets hostile peer keys refused and never written', async () => {
     world = await startMcmWorld();
     const priv = (await generateKeyPair({ keyType: 'rsa', keySize: 2048 })).privateKey;
-    const weak = (await generateKeyPair({ keyType: 'rsa', keySize: 1024 })).privateKey;
+    const weak = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
     world.mcm.setExternalJwsKeys([
       { dfspId: 'leaky', publicKey: privateKeyPem(priv, 'pkcs8'), createdAt: 1 },
       { dfspId: 'garbled', publicKey: 'not a key', createdAt: 1 },
