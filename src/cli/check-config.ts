@@ -13,6 +13,7 @@ import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ConfigIssue } from '../config/env.js';
 import { effectiveConfig, loadConfig } from '../config/load.js';
+import type { SidecarConfig } from '../config/schema.js';
 import { compileSnapshot, describeFsError, type CompileResult } from '../runtime/compile.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './io.js';
 
@@ -71,6 +72,26 @@ function namedFiles(c: Parameters<typeof compileSnapshot>[0]): Array<{ key: stri
   return out;
 }
 
+/** The MCM's own files, which the snapshot does not read: its TLS CA bundle, and our CA as a pair. */
+async function mcmFileIssues(c: SidecarConfig): Promise<ConfigIssue[]> {
+  const out: ConfigIssue[] = [];
+  for (const [i, f] of c.mcm.caFiles.entries()) {
+    try {
+      await access(f, constants.R_OK);
+    } catch (err) {
+      out.push({ path: `mcm.caFiles.${i}`, message: `cannot read '${f}': ${describeFsError(err)}` });
+    }
+  }
+  const { certFile, keyFile } = c.mcm.dfspCa;
+  if (certFile && keyFile) {
+    const present = await Promise.all([certFile, keyFile].map((f) => access(f, constants.R_OK).then(() => true, () => false)));
+    if (present[0] !== present[1]) {
+      out.push({ path: `mcm.dfspCa.${present[0] ? 'keyFile' : 'certFile'}`, message: `missing while its partner exists; onboard creates our CA only when both are missing (restore it, or remove both)` });
+    }
+  }
+  return out;
+}
+
 export const checkConfigCommand: Command = async (argv, io) => {
   let values;
   try {
@@ -91,9 +112,12 @@ export const checkConfigCommand: Command = async (argv, io) => {
   const issues = !loaded.ok
     ? [...loaded.issues, ...(loaded.partial ? await filesOfValidKeys(loaded.partial, loaded.issues) : [])]
     : compiled && !compiled.ok
-      ? compiled.issues
+      ? [...compiled.issues]
       : [];
+  if (loaded.ok && loaded.config.mcm.enabled) issues.push(...(await mcmFileIssues(loaded.config)));
   const ok = issues.length === 0;
+  // Before onboarding, the files the MCM steps create or fetch do not exist yet.
+  const onboardFirst = (loaded.ok ? loaded.config : loaded.partial)?.mcm.enabled === true && issues.some((i) => /file not found|ENOENT/.test(i.message));
   const effective = values.print && loaded.ok ? effectiveConfig(loaded.config, loaded.sources ?? new Map()) : undefined;
 
   if (values.json) {
@@ -107,6 +131,7 @@ export const checkConfigCommand: Command = async (argv, io) => {
   if (!ok) {
     io.stderr(`${loaded.file ?? '(environment)'}: ${issues.length} problem${issues.length === 1 ? '' : 's'}\n`);
     for (const i of issues) io.stderr(`  ${i.path}: ${i.message}\n`);
+    if (onboardFirst) io.stderr('Missing files the MCM steps create or fetch: run dfsp-sidecar onboard, then check again.\n');
     return EXIT_USAGE;
   }
   io.stdout(`${loaded.file ?? '(environment)'}: valid\n`);

@@ -9,6 +9,7 @@
  * OAuth credentials. Listen addresses, ports, server timeouts and worker counts need a restart
  * (RESTART_ONLY_PATHS); a reload that changes them is refused and the old snapshot kept.
  */
+import { normalize } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
@@ -495,6 +496,9 @@ function checkMcm(c: z.infer<typeof shape>, need: Need): void {
   }
   if (s.hubClientCert && !m.hubClientCert.commonName && !m.endpoints.callbackUrl) {
     need(['mcm', 'hubClientCert', 'commonName'], 'required without mcm.endpoints.callbackUrl (MCM takes our FQDN from this CN)');
+  }
+  if (s.hubClientCert && c.inbound.enabled && c.inbound.tls.enabled && m.dfspCa.certFile && !c.inbound.tls.caFiles.some((f) => normalize(f) === normalize(m.dfspCa.certFile!))) {
+    need(['inbound', 'tls', 'caFiles'], "must include mcm.dfspCa.certFile: the hub's client certificate is the one we sign with our CA");
   }
   if (s.jwsKey && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'mcm.steps.jwsKey publishes (and creates when missing) our JWS key here');
   if (s.peerKeys && !c.jws.keysDirectory) need(['jws', 'keysDirectory'], 'mcm.steps.peerKeys writes peer keys here');
