@@ -11,7 +11,7 @@ import { createCa, createClientCert, createServerCert, parseCertificates } from 
 import { verifyChain } from '../../src/crypto/pki/chain.js';
 import { createCsr, parseCsrPem } from '../../src/crypto/pki/csr.js';
 import { publicKeyPem, spkiSha256 } from '../../src/crypto/pki/keys.js';
-import { signCsrWithSubject, startMcmStandIn, type Enrollment, type McmStandIn } from './mcm-standin.js';
+import { createCsrRequesting, signCsrWithSubject, startMcmStandIn, type Enrollment, type McmStandIn } from './mcm-standin.js';
 
 interface Answer {
   status: number;
@@ -360,6 +360,20 @@ describe('MCM stand-in', () => {
       expectBodyB(await c.call('POST', path, { token: ptaToken, body: { certificate: 'not a pem' } }), 400, 'ValidationError', 'Could not parse the Certificate content');
       expectBodyB(await c.call('POST', path, { token: ptaToken, body: { cert: 'x' } }), 400, 'ValidationError', 'Could not parse the Certificate content');
       expectBodyA(await c.call('POST', path, { token: ptaToken, body: {} }), 400, 'request.body should NOT have fewer than 1 properties');
+    });
+
+    it('serves a test-supplied hub CSR asking for CA:TRUE as it is, and hands out the hub credential once signed', async () => {
+      const evil = await createCsrRequesting({ subject: { CN: 'hub.example' }, askCa: true });
+      expect(parseCsrPem(evil.csrPem).extensions.basicConstraints?.ca).toBe(true);
+      const made = await mcm.createOutboundEnrollment('DFSP2', { csrPem: evil.csrPem, keyPem: evil.keyPem });
+      const served = await c.call('GET', `/dfsps/DFSP2/enrollments/outbound/${made.id}`, { token: ptaToken });
+      expect(served.json.csr).toBe(evil.csrPem);
+      expect(served.json.csrInfo.subject).toEqual({ CN: 'hub.example' });
+      const dfspCa = await createCa({ cn: 'DFSP2 CA', o: 'DFSP Two', c: 'ZZ' });
+      const cert = signCsrWithSubject({ ca: dfspCa, csrPem: evil.csrPem, subject: { cn: 'hub.example' } });
+      await c.call('POST', `/dfsps/DFSP2/enrollments/outbound/${made.id}/certificate`, { token: ptaToken, body: { certificate: cert.certPem } });
+      expect(mcm.hubClientCredential('DFSP2')).toEqual({ enId: made.id, certPem: cert.certPem, keyPem: evil.keyPem });
+      await expect(mcm.signInbound('DFSP2', 424242)).rejects.toThrow(/no such enrollment/);
     });
 
     it('stores what a malicious hub says it signed, exactly', async () => {

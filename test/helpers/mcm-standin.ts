@@ -26,7 +26,7 @@ import { ServiceError, ValidatorError, bodyA, validate } from './mcm-standin/val
 
 export type { Enrollment, EndpointRow, JwsRecord, OnboardRecord, DfspCa } from './mcm-standin/service.js';
 export type { Validation, CertInfoJson, CsrInfoJson } from './mcm-standin/pki.js';
-export { signCsrWithSubject, createSubjectlessCsr } from './mcm-standin/pki.js';
+export { createCsrRequesting, createSubjectlessCsr, signCsrWithSubject, type CsrRequestingOptions, type SignCsrWithSubjectOptions } from './mcm-standin/pki.js';
 export { rolesOf } from './mcm-standin/auth.js';
 
 export interface McmStandInOptions {
@@ -96,6 +96,11 @@ export interface McmStandIn {
   createOutboundEnrollment(dfspId: string, opts?: { csrPem?: string; keyPem?: string }): Promise<{ id: number; keyPem: string }>;
   /** The hub's private key of an outbound enrollment (PEM), undefined when unknown. */
   outboundKeyPem(dfspId: string, enId: number): string | undefined;
+  /**
+   * The hub's client credential towards the DFSP: the latest CERT_SIGNED outbound enrollment's
+   * certificate (as the DFSP uploaded it) and the hub key, for a mock hub calling the DFSP.
+   */
+  hubClientCredential(dfspId: string): { enId: number; certPem: string; keyPem: string } | undefined;
   /**
    * The hub signs: `enId` undefined signs every CSR_LOADED inbound enrollment of the DFSP.
    * `certificatePem` stores exactly that text instead (a certificate for another key, garbage).
@@ -339,9 +344,19 @@ export async function startMcmStandIn(opts: McmStandInOptions = {}): Promise<Mcm
       return { id: enrollment.id, keyPem: keyPem ?? '' };
     },
     outboundKeyPem: (dfspId, enId) => svc.outboundKey(dfspId, enId),
+    hubClientCredential(dfspId) {
+      const latest = svc.listOutbound(dfspId, 'CERT_SIGNED').at(-1);
+      const keyPem = latest ? svc.outboundKey(dfspId, latest.id) : undefined;
+      return latest?.certificate && keyPem ? { enId: latest.id, certPem: latest.certificate, keyPem } : undefined;
+    },
     async signInbound(dfspId, enId, o = {}) {
       const ids = enId !== undefined ? [enId] : svc.listInbound(dfspId, 'CSR_LOADED').map((e) => e.id);
-      return ids.map((id) => svc.signInbound(dfspId, String(id), o));
+      try {
+        return ids.map((id) => svc.signInbound(dfspId, String(id), o));
+      } catch (err) {
+        if (err instanceof ServiceError) throw new Error(`MCM stand-in signInbound(${dfspId}, ${enId ?? 'all'}): ${err.id} ${err.message || '(no such enrollment)'}`);
+        throw err;
+      }
     },
     setHubCaResponse(body) {
       hubCaOverride = body === undefined ? undefined : { body };

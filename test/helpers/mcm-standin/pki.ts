@@ -141,6 +141,38 @@ export async function createSubjectlessCsr(bits: number): Promise<{ keyPem: stri
   return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, csrPem: forge.pki.certificationRequestToPem(csr) };
 }
 
+export interface CsrRequestingOptions {
+  /** Subject fields by short name (CN, O, C, ...); none by default, like MCM's own CSRs. */
+  subject?: Record<string, string>;
+  /** Ask for basicConstraints CA:TRUE (critical) and keyUsage keyCertSign: a CSR no DFSP should sign. */
+  askCa?: boolean;
+  /** DNS subjectAltNames to ask for. */
+  dns?: string[];
+  keyBits?: number;
+}
+
+/**
+ * A CSR made with node-forge that asks for whatever a test needs, e.g. a malicious hub CSR
+ * asking for CA:TRUE (`createOutboundEnrollment(id, { csrPem, keyPem })`). src/crypto/pki's
+ * createCsr only makes requests the scheme allows.
+ */
+export async function createCsrRequesting(options: CsrRequestingOptions = {}): Promise<{ keyPem: string; csrPem: string }> {
+  const { privateKey } = await generateKeyPairAsync('rsa', { modulusLength: options.keyBits ?? 2048, publicExponent: 0x10001 });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) as forge.pki.rsa.PrivateKey;
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+  if (options.subject) csr.setSubject(Object.entries(options.subject).map(([shortName, value]) => ({ shortName, value })));
+  const extensions: Array<Record<string, unknown>> = [];
+  if (options.askCa) {
+    extensions.push({ name: 'basicConstraints', cA: true, critical: true });
+    extensions.push({ name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true });
+  }
+  if (options.dns?.length) extensions.push({ name: 'subjectAltName', altNames: options.dns.map((value) => ({ type: 2, value })) });
+  if (extensions.length > 0) csr.setAttributes([{ name: 'extensionRequest', extensions }]);
+  csr.sign(forgeKey, forge.md.sha256.create());
+  return { keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, csrPem: forge.pki.certificationRequestToPem(csr) };
+}
+
 /**
  * The hub signing a DFSP's CSR (Vault `pki/sign/<role>`): the CSR's subject and SANs are kept
  * (Vault's `use_csr_common_name` default), the profile is a TLS client certificate, the lifetime
