@@ -162,7 +162,9 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
     stop(drainTimeoutMs = config.shutdown.drainTimeoutMs) {
       stopping ??= (async () => {
         reloader.stop();
-        await mcm?.stop();
+        // The loop stops scheduling now; a cycle in flight (bounded by mcm.timeoutMs per call)
+        // finishes beside the drain instead of delaying it.
+        const mcmStopped = mcm?.stop();
         draining = true;
         const deadline = Date.now() + drainTimeoutMs;
         log.info({ drainTimeoutMs }, 'draining: no new connections; waiting for in-flight requests');
@@ -174,6 +176,7 @@ export async function startSidecar(opts: StartOptions): Promise<Sidecar> {
         );
         await admin?.close();
         metrics.listenerUp.set({ listener: 'admin' }, 0);
+        await mcmStopped;
         log.info('stopped');
       })();
       return stopping;

@@ -37,8 +37,17 @@ export const clientCertStep: Step = {
     const installed = await checkInstalled(certFile, keyFile, hubCa.certs, now);
     const renewAt = installed.cert ? new Date(installed.cert.notAfter.getTime() - renewMs) : undefined;
     const installedFacts: Record<string, number> = renewAt ? { client_cert_renewal: renewAt.getTime() / 1000, client_cert_not_after: installed.cert!.notAfter.getTime() / 1000 } : {};
-    if (installed.ok && renewAt! > now && !state.clientCert) {
-      return done(`valid until ${shortDate(installed.cert!.notAfter)}; renewal from ${shortDate(renewAt!)}`, { facts: installedFacts });
+    if (installed.ok && renewAt! > now) {
+      // A pending enrollment beside a valid certificate that is not due is stale (the operator
+      // installed a pair by hand, or lowered renewBeforeDays): installing it later would replace theirs.
+      const dropped = state.clientCert?.enrollmentId;
+      if (state.clientCert) {
+        state.clientCert = undefined;
+        await store.removeKey('client');
+        await store.save(state);
+      }
+      const note = dropped !== undefined ? `; dropped pending enrollment ${dropped}` : '';
+      return done(`valid until ${shortDate(installed.cert!.notAfter)}; renewal from ${shortDate(renewAt!)}${note}`, { facts: installedFacts });
     }
 
     // 2. A pending enrollment, or a new one.
