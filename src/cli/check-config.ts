@@ -13,6 +13,7 @@ import { access } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ConfigIssue } from '../config/env.js';
 import { effectiveConfig, loadConfig } from '../config/load.js';
+import { closeAllTokens } from '../crypto/pkcs11/token.js';
 import { compileSnapshot, describeFsError, type CompileResult } from '../runtime/compile.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './io.js';
 
@@ -55,6 +56,7 @@ function namedFiles(c: Parameters<typeof compileSnapshot>[0]): Array<{ key: stri
     if (path !== undefined) out.push({ key, path });
   };
   add('jws.signingKeyFile', c.jws.signingKeyFile);
+  // A PKCS#11 key's PIN file is read when the token is opened (compile), which reports it.
   add('jws.keysDirectory', c.jws.keysDirectory);
   c.jws.identities.forEach((id, i) => add(`jws.identities.${i}.signingKeyFile`, id.signingKeyFile));
   if (c.inbound.enabled) {
@@ -87,12 +89,19 @@ export const checkConfigCommand: Command = async (argv, io) => {
     return EXIT_OK;
   }
   const loaded = await loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
-  const compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
-  const issues = !loaded.ok
-    ? [...loaded.issues, ...(loaded.partial ? await filesOfValidKeys(loaded.partial, loaded.issues) : [])]
-    : compiled && !compiled.ok
-      ? compiled.issues
-      : [];
+  let compiled: CompileResult | undefined;
+  let issues: ConfigIssue[];
+  try {
+    // Compiling opens any PKCS#11 token named and makes a test signature with each key in it.
+    compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
+    issues = !loaded.ok
+      ? [...loaded.issues, ...(loaded.partial ? await filesOfValidKeys(loaded.partial, loaded.issues) : [])]
+      : compiled && !compiled.ok
+        ? compiled.issues
+        : [];
+  } finally {
+    closeAllTokens();
+  }
   const ok = issues.length === 0;
   const effective = values.print && loaded.ok ? effectiveConfig(loaded.config, loaded.sources ?? new Map()) : undefined;
 
