@@ -373,6 +373,7 @@ function ensureSession(c: Connection, now: number, mayReinitialise: boolean, ign
     return c.session as unknown as Buffer;
   } catch (err) {
     const e = wrap(err, `opening ${c.name}`, 'token');
+    forgetInitialisation(c, e);
     c.lastError = e;
     c.backoffMs = Math.min(MAX_BACKOFF_MS, Math.max(INITIAL_BACKOFF_MS, c.backoffMs * 2));
     c.retryAt = now + c.backoffMs;
@@ -425,8 +426,14 @@ export function tokenSign(ref: Pkcs11KeyRef, alg: TokenAlgorithm, input: Uint8Ar
   }
 }
 
+/** The module was finalised under us (by the main thread's recovery): initialise it again next time. */
+function forgetInitialisation(c: Connection, e: TokenError): void {
+  if (e.ckr === 'CKR_CRYPTOKI_NOT_INITIALIZED') c.module.initialised = false;
+}
+
 /** A token call failed: this thread's session is abandoned; the main thread marks the token down and starts probing. */
 function fail(c: Connection, e: TokenError): void {
+  forgetInitialisation(c, e);
   dropSession(c);
   c.lastError = e.kind === 'pin' ? e : undefined;
   c.retryAt = 0;
@@ -435,7 +442,8 @@ function fail(c: Connection, e: TokenError): void {
 
 function markDown(c: Connection, e: TokenError): void {
   const wasUp = c.down === undefined;
-  c.down = e;
+  // Once down, the token as a whole is unusable (requests fail without reaching it), whatever call failed first.
+  c.down = e.kind === 'sign' ? new TokenError(e.message, 'token', e.ckr) : e;
   if (wasUp) emit({ token: c.name, state: 'down', error: e });
   scheduleProbe(c);
 }
@@ -481,7 +489,9 @@ function probe(c: Connection): TokenError | undefined {
     }
   } catch (err) {
     dropSession(c);
-    return wrap(err, `probing ${c.name}`, 'token');
+    const e = wrap(err, `probing ${c.name}`, 'token');
+    // Readiness and the log must say which token, whatever call failed.
+    return e.message.includes(c.name) ? e : new TokenError(`${c.name}: ${e.message}`, e.kind, e.ckr);
   }
 }
 
