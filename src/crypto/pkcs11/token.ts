@@ -108,10 +108,14 @@ interface Connection {
   /** Main thread only: why the token is unusable now (requests fail at once), until a probe succeeds. */
   down: TokenError | undefined;
   timer: NodeJS.Timeout | undefined;
+  /** Set by closeAllTokens: a ref that still points here must look its connection up again. */
+  closed: boolean;
 }
 
 const modules = new Map<string, ModuleState>();
 const connections = new Map<string, Connection>();
+/** The connection of each ref object seen (refs are long-lived: one per compiled key, one per key a worker holds). */
+const byRef = new WeakMap<Pkcs11KeyRef, Connection>();
 let reinitGuard: () => boolean = () => true;
 const listeners = new Set<(event: TokenEvent) => void>();
 
@@ -171,7 +175,11 @@ function initialise(m: ModuleState): void {
     m.lib.C_Initialize({ flags: C('CKF_OS_LOCKING_OK') });
   } catch (err) {
     // Another thread of this process initialised it first: that is the shared initialisation.
-    if (binding().ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') throw wrap(err, `C_Initialize of '${m.path}'`, 'module');
+    if (binding().ckr(err) !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+      const e = wrap(err, `C_Initialize of '${m.path}'`, 'module');
+      // The module could not start at all: its own configuration is the usual cause, not our URI.
+      throw new TokenError(`${e.message} (the module did not start: check its configuration; SoftHSM2: SOFTHSM2_CONF and its directories.tokendir; a network HSM: its client configuration and the HSM's reachability)`, e.kind, e.ckr);
+    }
   }
   m.initialised = true;
 }
@@ -205,6 +213,8 @@ function selectorOf(ref: Pick<Pkcs11KeyRef, 'keyLabel' | 'keyId'>): string {
 }
 
 function connectionFor(ref: Pkcs11KeyRef): Connection {
+  const known = byRef.get(ref);
+  if (known && known.pin === ref.pin && !known.closed) return known;
   const key = connectionKey(ref);
   let c = connections.get(key);
   if (!c) {
@@ -225,9 +235,11 @@ function connectionFor(ref: Pkcs11KeyRef): Connection {
       lastError: undefined,
       down: undefined,
       timer: undefined,
+      closed: false,
     };
     connections.set(key, c);
   }
+  byRef.set(ref, c);
   // A reload may bring a new PIN for the same token; a refused PIN is tried again only then.
   if (c.pin !== ref.pin) {
     c.pin = ref.pin;
@@ -381,13 +393,19 @@ function ensureSession(c: Connection, now: number, mayReinitialise: boolean, ign
   }
 }
 
+/** The keys signed with on a connection: the background probe test-signs with each. */
+function remember(c: Connection, ref: Pkcs11KeyRef, alg: TokenAlgorithm): void {
+  const selector = selectorOf(ref);
+  if (!c.keys.has(selector)) c.keys.set(selector, { selector, keyLabel: ref.keyLabel, keyId: ref.keyId, alg });
+}
+
 function rawSign(c: Connection, handle: Buffer, alg: TokenAlgorithm, input: Uint8Array): Buffer {
   const lib = c.module.lib;
   const session = c.session as Buffer;
   const es = alg === 'ES256';
   const data = es ? createHash('sha256').update(input).digest() : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   lib.C_SignInit(session, { mechanism: C(es ? 'CKM_ECDSA' : 'CKM_SHA256_RSA_PKCS') }, handle);
-  const sig = lib.C_Sign(session, data, Buffer.alloc(MAX_SIGNATURE_BYTES));
+  const sig = lib.C_Sign(session, data, Buffer.allocUnsafe(MAX_SIGNATURE_BYTES));
   if (es && sig.length !== 64) {
     throw new TokenError(`${c.name} returned a ${sig.length}-byte CKM_ECDSA signature; ES256 needs the 64-byte r||s that PKCS#11 defines`, 'sign');
   }
@@ -401,7 +419,7 @@ function rawSign(c: Connection, handle: Buffer, alg: TokenAlgorithm, input: Uint
 export function tokenSign(ref: Pkcs11KeyRef, alg: TokenAlgorithm, input: Uint8Array): Buffer {
   const c = connectionFor(ref);
   if (isMainThread && c.down) throw c.down;
-  c.keys.set(selectorOf(ref), { selector: selectorOf(ref), keyLabel: ref.keyLabel, keyId: ref.keyId, alg });
+  remember(c, ref, alg);
   try {
     ensureSession(c, Date.now(), false, false);
   } catch (err) {
@@ -474,8 +492,7 @@ function scheduleProbe(c: Connection): void {
 function probe(c: Connection): TokenError | undefined {
   try {
     try {
-      ensureSession(c, Date.now(), false, true);
-      for (const k of c.keys.values()) rawSign(c, privateHandle(c, k), k.alg, PROBE_INPUT);
+      probeOnce(c);
       return undefined;
     } catch (first) {
       if (first instanceof TokenError && first.kind === 'pin') throw first;
@@ -483,8 +500,7 @@ function probe(c: Connection): TokenError | undefined {
       // SoftHSM2 (and other modules) see a token that came back only after re-initialising.
       dropSession(c);
       reinitialise(c.module);
-      ensureSession(c, Date.now(), false, true);
-      for (const k of c.keys.values()) rawSign(c, privateHandle(c, k), k.alg, PROBE_INPUT);
+      probeOnce(c);
       return undefined;
     }
   } catch (err) {
@@ -493,6 +509,29 @@ function probe(c: Connection): TokenError | undefined {
     // Readiness and the log must say which token, whatever call failed.
     return e.message.includes(c.name) ? e : new TokenError(`${c.name}: ${e.message}`, e.kind, e.ckr);
   }
+}
+
+/**
+ * One probe pass: a session, then a test signature with every key signed with so far. A key that
+ * is no longer in a token that otherwise answers (deleted, or dropped by a reload) leaves the probe
+ * set, so it cannot hold the whole token down; a request still using it fails on its own.
+ */
+function probeOnce(c: Connection): void {
+  ensureSession(c, Date.now(), false, true);
+  let lastMissing: TokenError | undefined;
+  for (const k of [...c.keys.values()]) {
+    let handle: Buffer;
+    try {
+      handle = privateHandle(c, k);
+    } catch (err) {
+      if (!(err instanceof TokenError) || err.kind !== 'key') throw err;
+      c.keys.delete(k.selector);
+      lastMissing = err;
+      continue;
+    }
+    rawSign(c, handle, k.alg, PROBE_INPUT);
+  }
+  if (c.keys.size === 0 && lastMissing) throw lastMissing;
 }
 
 const PROBE_INPUT = Buffer.from('dfsp-sidecar token probe');
@@ -526,7 +565,7 @@ export function tokenDown(ref: Pkcs11KeyRef): TokenError | undefined {
  */
 export function reportTokenFailure(ref: Pkcs11KeyRef, alg: TokenAlgorithm): void {
   const c = connectionFor(ref);
-  c.keys.set(selectorOf(ref), { selector: selectorOf(ref), keyLabel: ref.keyLabel, keyId: ref.keyId, alg });
+  remember(c, ref, alg);
   if (c.down) return;
   const e = probe(c);
   if (e) markDown(c, e);
@@ -591,7 +630,7 @@ export function openTokenKey(ref: Pkcs11KeyRef): TokenKeyInfo {
   if (alg === 'RS256' && (publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
     throw new TokenError(`the RSA key (${describeKey(ref)}) in ${c.name} is ${publicKey.asymmetricKeyDetails?.modulusLength} bits; FSPIOP requires at least 2048`, 'key');
   }
-  c.keys.set(selectorOf(ref), { selector: selectorOf(ref), keyLabel: ref.keyLabel, keyId: ref.keyId, alg });
+  remember(c, ref, alg);
   let signature: Buffer;
   try {
     signature = rawSign(c, handle, alg, PROBE_INPUT);
@@ -753,6 +792,7 @@ export function closeAllTokens(): void {
   for (const c of connections.values()) {
     if (c.timer) clearTimeout(c.timer);
     dropSession(c);
+    c.closed = true;
   }
   connections.clear();
   if (!isMainThread) return;
