@@ -356,7 +356,7 @@ function privateHandle(c: Connection, k: Pick<Pkcs11KeyRef, 'keyLabel' | 'keyId'
   const selector = selectorOf(k);
   const cached = c.handles.get(selector);
   if (cached) return cached;
-  const session = c.session as Buffer;
+  const session = liveSession(c);
   let found: Buffer[];
   try {
     found = findObjects(c, session, keyTemplate('CKO_PRIVATE_KEY', k));
@@ -382,7 +382,7 @@ function ensureSession(c: Connection, now: number, mayReinitialise: boolean, ign
     open(c, mayReinitialise);
     c.lastError = undefined;
     c.backoffMs = 0;
-    return c.session as unknown as Buffer;
+    return liveSession(c);
   } catch (err) {
     const e = wrap(err, `opening ${c.name}`, 'token');
     forgetInitialisation(c, e);
@@ -393,6 +393,11 @@ function ensureSession(c: Connection, now: number, mayReinitialise: boolean, ign
   }
 }
 
+function liveSession(c: Connection): Buffer {
+  if (!c.session) throw new TokenError(`${c.name}: no open session`, 'token');
+  return c.session;
+}
+
 /** The keys signed with on a connection: the background probe test-signs with each. */
 function remember(c: Connection, ref: Pkcs11KeyRef, alg: TokenAlgorithm): void {
   const selector = selectorOf(ref);
@@ -401,7 +406,7 @@ function remember(c: Connection, ref: Pkcs11KeyRef, alg: TokenAlgorithm): void {
 
 function rawSign(c: Connection, handle: Buffer, alg: TokenAlgorithm, input: Uint8Array): Buffer {
   const lib = c.module.lib;
-  const session = c.session as Buffer;
+  const session = liveSession(c);
   const es = alg === 'ES256';
   const data = es ? createHash('sha256').update(input).digest() : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   lib.C_SignInit(session, { mechanism: C(es ? 'CKM_ECDSA' : 'CKM_SHA256_RSA_PKCS') }, handle);
