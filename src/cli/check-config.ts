@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import type { ConfigIssue } from '../config/env.js';
 import { effectiveConfig, loadConfig } from '../config/load.js';
 import type { SidecarConfig } from '../config/schema.js';
+import { closeAllTokens } from '../crypto/pkcs11/token.js';
 import { compileSnapshot, describeFsError, type CompileResult } from '../runtime/compile.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, type Command } from './io.js';
 
@@ -56,6 +57,7 @@ function namedFiles(c: Parameters<typeof compileSnapshot>[0]): Array<{ key: stri
     if (path !== undefined) out.push({ key, path });
   };
   add('jws.signingKeyFile', c.jws.signingKeyFile);
+  // A PKCS#11 key's PIN file is read when the token is opened (compile), which reports it.
   add('jws.keysDirectory', c.jws.keysDirectory);
   c.jws.identities.forEach((id, i) => add(`jws.identities.${i}.signingKeyFile`, id.signingKeyFile));
   if (c.inbound.enabled) {
@@ -108,12 +110,19 @@ export const checkConfigCommand: Command = async (argv, io) => {
     return EXIT_OK;
   }
   const loaded = await loadConfig({ file: values.config, env: io.env, cwd: io.cwd });
-  const compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
-  const issues = !loaded.ok
-    ? [...loaded.issues, ...(loaded.partial ? await filesOfValidKeys(loaded.partial, loaded.issues) : [])]
-    : compiled && !compiled.ok
-      ? [...compiled.issues]
-      : [];
+  let compiled: CompileResult | undefined;
+  let issues: ConfigIssue[];
+  try {
+    // Compiling opens any PKCS#11 token named and makes a test signature with each key in it.
+    compiled = loaded.ok ? await compileSnapshot(loaded.config) : undefined;
+    issues = !loaded.ok
+      ? [...loaded.issues, ...(loaded.partial ? await filesOfValidKeys(loaded.partial, loaded.issues) : [])]
+      : compiled && !compiled.ok
+        ? [...compiled.issues]
+        : [];
+  } finally {
+    closeAllTokens();
+  }
   if (loaded.ok && loaded.config.mcm.enabled) issues.push(...(await mcmFileIssues(loaded.config)));
   const ok = issues.length === 0;
   // Before onboarding, the files the MCM steps create or fetch do not exist yet.

@@ -14,7 +14,7 @@
  *
  * Exit 0 when every check passes, 1 when any fails, 2 on a config or usage error.
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, verify } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
@@ -28,6 +28,7 @@ import { mcmApiFromConfig } from '../mcm/setup.js';
 import { DOCTOR_PROBE, PROBE_ANSWERED, PROBE_HEADER } from '../inbound/probe.js';
 import { createMetrics } from '../metrics/registry.js';
 import { createOutboundGateway } from '../outbound/gateway.js';
+import { closeAllTokens, describeKey, describeToken, tokenSign } from '../crypto/pkcs11/token.js';
 import { createTokenFetcher } from '../outbound/token-client.js';
 import type { UpstreamSpec } from '../outbound/routes.js';
 import { compileSnapshot, type RuntimeSnapshot } from '../runtime/compile.js';
@@ -42,6 +43,8 @@ const HELP = `usage: dfsp-sidecar doctor [--config FILE] [--json] [--timeout MS]
 
 Checks, in order, and names the first layer that fails for each target:
   config      the configuration and every file it references
+  hsm         each signing key kept in a PKCS#11 token: the token opens, the key is found, and a
+              test signature made in the token verifies with the key's public half
   hub         for each hub origin, on one connection: dns, tcp, tls (hub certificate vs
               outbound.tls.caFiles, our client certificate accepted), http (HEAD / marked as a
               doctor probe: any status proves TLS and the client certificate were accepted)
@@ -106,6 +109,7 @@ export const doctorCommand: Command = async (argv, io) => {
   // compile; the MCM itself can be checked all the same, and is what the operator needs then.
   const mcmChecks = loaded.ok && loaded.config.mcm.enabled ? await checkMcm(loaded.config, timeoutMs) : [];
   if (issues.length > 0 || !compiled?.ok) {
+    closeAllTokens();
     const checks: Check[] = [...issues.map((i) => ({ target: 'config', layer: 'config', ok: false, detail: `${i.path}: ${i.message}` })), ...mcmChecks];
     if (loaded.ok && loaded.config.mcm.enabled && issues.some((i) => /file not found/.test(i.message))) {
       checks.push({ target: 'config', layer: 'config', ok: false, detail: 'files the MCM steps write are missing', hint: 'run dfsp-sidecar onboard (it creates and fetches them), then doctor again' });
@@ -115,11 +119,16 @@ export const doctorCommand: Command = async (argv, io) => {
   }
 
   const checks: Check[] = [{ target: 'config', layer: 'config', ok: true, detail: `${loaded.ok ? (loaded.file ?? '(environment)') : ''}: valid, every referenced file loaded` }];
-  checks.push(...(await checkHub(compiled.snapshot, timeoutMs)));
-  checks.push(...(await checkToken(compiled.snapshot)));
-  checks.push(...mcmChecks);
-  if (fspiop) checks.push(...(await checkFspiop(compiled.snapshot.config, fspiop, timeoutMs)));
-  checks.push(...checkInbound(compiled.snapshot));
+  try {
+    checks.push(...checkTokenKeys(compiled.snapshot));
+    checks.push(...(await checkHub(compiled.snapshot, timeoutMs)));
+    checks.push(...(await checkToken(compiled.snapshot)));
+    checks.push(...mcmChecks);
+    if (fspiop) checks.push(...(await checkFspiop(compiled.snapshot.config, fspiop, timeoutMs)));
+    checks.push(...checkInbound(compiled.snapshot));
+  } finally {
+    closeAllTokens();
+  }
   print(io, checks, values.json === true);
   return checks.every((c) => c.ok) ? EXIT_OK : EXIT_REFUSED;
 };
@@ -425,6 +434,34 @@ async function checkToken(s: RuntimeSnapshot): Promise<Check[]> {
   } finally {
     await fetcher.close();
   }
+}
+
+/**
+ * Signing keys in a PKCS#11 token, one check each: a signature made now through the same call the
+ * gateway uses, verified with the key's public half (compiling the config already opened the token
+ * and found the key; this proves the signing path itself).
+ */
+function checkTokenKeys(s: RuntimeSnapshot): Check[] {
+  const out: Check[] = [];
+  for (const id of s.outbound?.identities.values() ?? []) {
+    const key = id.key;
+    if (key?.kind !== 'pkcs11') continue;
+    const target = `jws-signing:${id.fspId}`;
+    const where = `${key.alg} key (${describeKey(key.ref)}) in ${describeToken(key.ref)}`;
+    const input = Buffer.from(`dfsp-sidecar doctor ${randomUUID()}`);
+    try {
+      const signature = tokenSign(key.ref, key.alg, input);
+      const ok = key.alg === 'RS256' ? verify('sha256', input, key.publicKey, signature) : verify('sha256', input, { key: key.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+      out.push(
+        ok
+          ? { target, layer: 'hsm', ok: true, detail: `${where}: test signature made in the token verifies (spki sha256 ${key.fingerprint})` }
+          : { target, layer: 'hsm', ok: false, detail: `${where}: the token's signature does not verify with the key's public half`, hint: 'the public key object in the token does not belong to the private key: regenerate with pki jws-keys --pkcs11' },
+      );
+    } catch (err) {
+      out.push({ target, layer: 'hsm', ok: false, detail: errText(err), hint: 'the token, its module or the PIN: docs/hsm.md, troubleshooting' });
+    }
+  }
+  return out;
 }
 
 function checkInbound(s: RuntimeSnapshot): Check[] {

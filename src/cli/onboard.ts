@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
+import { closeAllTokens } from '../crypto/pkcs11/token.js';
 import { errorText } from '../mcm/files.js';
 import { runCycle, type CycleReport } from '../mcm/runner.js';
 import { mcmApiFromConfig, mcmStateStore } from '../mcm/setup.js';
@@ -91,6 +92,7 @@ export const onboardCommand: Command = async (argv, io) => {
     }
   } finally {
     await api.close();
+    closeAllTokens();
   }
   print(io, config.dfspId, config.mcm.url!, report, values.json === true);
   return report.exitCode;

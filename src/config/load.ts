@@ -286,7 +286,7 @@ function resolvePaths(c: SidecarConfig, baseDir: string): SidecarConfig {
       ...c.jws,
       signingKeyFile: ro(c.jws.signingKeyFile),
       keysDirectory: ro(c.jws.keysDirectory),
-      identities: c.jws.identities.map((i) => ({ ...i, signingKeyFile: r(i.signingKeyFile) })),
+      identities: c.jws.identities.map((i) => ({ ...i, signingKeyFile: ro(i.signingKeyFile) })),
     },
     inbound: {
       ...c.inbound,

@@ -12,6 +12,7 @@
 import { normalize } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { parsePkcs11Uri } from './pkcs11-uri.js';
 
 const port = z.number().int().min(0).max(65535);
 const positiveMs = z.number().int().positive();
@@ -33,11 +34,22 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 
 export const JWS_ALGORITHMS = ['RS256', 'ES256', 'RS384', 'RS512'] as const;
 
+/** A signing key inside a PKCS#11 token, as an RFC 7512 URI (src/config/pkcs11-uri.ts, docs/hsm.md). */
+const pkcs11Uri = z.string().superRefine((value, ctx) => {
+  try {
+    parsePkcs11Uri(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a usable PKCS#11 URI: ${(err as Error).message}` });
+  }
+});
+
 const identity = z.strictObject({
   /** FSPIOP-Source this identity signs as. */
   fspId,
   /** Private key (PKCS#1, PKCS#8 or SEC1 PEM) used to sign for this identity. */
-  signingKeyFile: filePath,
+  signingKeyFile: filePath.optional(),
+  /** Or the key in a PKCS#11 token (HSM). */
+  signingKeyPkcs11: pkcs11Uri.optional(),
 });
 
 const jws = z
@@ -48,6 +60,8 @@ const jws = z
     signPutParties: z.boolean().default(true),
     /** Own signing key (SDK: JWS_SIGNING_KEY_PATH). Required when sign is true. */
     signingKeyFile: filePath.optional(),
+    /** Or the own signing key in a PKCS#11 token (HSM): pkcs11:token=…;object=…?module-path=…&pin-source=file:… */
+    signingKeyPkcs11: pkcs11Uri.optional(),
     /** Extra identities the core may send as (FSPIOP-Source), each with its own key. */
     identities: z.array(identity).default([]),
     /** Verify inbound signatures (SDK: VALIDATE_INBOUND_JWS). */
@@ -437,7 +451,7 @@ export const configSchema = shape.superRefine((c, ctx) => {
     if (Boolean(c.outbound.tls.certFile) !== Boolean(c.outbound.tls.keyFile)) {
       need(['outbound', 'tls', c.outbound.tls.certFile ? 'keyFile' : 'certFile'], 'certFile and keyFile go together');
     }
-    if (c.jws.sign && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'required when jws.sign is true and outbound is enabled');
+    if (c.jws.sign && !c.jws.signingKeyFile && !c.jws.signingKeyPkcs11) need(['jws', 'signingKeyFile'], 'required (or jws.signingKeyPkcs11) when jws.sign is true and outbound is enabled');
     if (!c.outbound.socketPath && !isLoopbackHost(c.outbound.host) && !c.outbound.allowNonLoopback) {
       need(['outbound', 'host'], 'not a loopback address: the core\'s calls are unauthenticated; set outbound.allowNonLoopback: true to bind it anyway');
     }
@@ -452,8 +466,11 @@ export const configSchema = shape.superRefine((c, ctx) => {
     if (o.mtls && !c.outbound.tls.certFile) need(['outbound', 'oauth', 'mtls'], 'needs outbound.tls.certFile/keyFile (the client certificate to present)');
   }
   if (c.mcm.enabled) checkMcm(c, need);
+  if (c.jws.signingKeyFile && c.jws.signingKeyPkcs11) need(['jws', 'signingKeyPkcs11'], 'set signingKeyFile or signingKeyPkcs11, not both');
   const seen = new Set<string>([c.dfspId]);
   c.jws.identities.forEach((id, i) => {
+    if (id.signingKeyFile && id.signingKeyPkcs11) need(['jws', 'identities', i, 'signingKeyPkcs11'], 'set signingKeyFile or signingKeyPkcs11, not both');
+    else if (!id.signingKeyFile && !id.signingKeyPkcs11) need(['jws', 'identities', i, 'signingKeyFile'], 'required (or signingKeyPkcs11): the key this identity signs with');
     if (seen.has(id.fspId)) need(['jws', 'identities', i, 'fspId'], `duplicate identity '${id.fspId}'`);
     seen.add(id.fspId);
   });
@@ -500,7 +517,7 @@ function checkMcm(c: z.infer<typeof shape>, need: Need): void {
   if (s.hubClientCert && c.inbound.enabled && c.inbound.tls.enabled && m.dfspCa.certFile && !c.inbound.tls.caFiles.some((f) => normalize(f) === normalize(m.dfspCa.certFile!))) {
     need(['inbound', 'tls', 'caFiles'], "must include mcm.dfspCa.certFile: the hub's client certificate is the one we sign with our CA");
   }
-  if (s.jwsKey && !c.jws.signingKeyFile) need(['jws', 'signingKeyFile'], 'mcm.steps.jwsKey publishes (and creates when missing) our JWS key here');
+  if (s.jwsKey && !c.jws.signingKeyFile && !c.jws.signingKeyPkcs11) need(['jws', 'signingKeyFile'], 'mcm.steps.jwsKey publishes (and creates when missing) our JWS key here, or the public half of jws.signingKeyPkcs11');
   if (s.peerKeys && !c.jws.keysDirectory) need(['jws', 'keysDirectory'], 'mcm.steps.peerKeys writes peer keys here');
   if (s.endpoints) {
     if (!m.endpoints.callbackUrl) need(['mcm', 'endpoints', 'callbackUrl'], 'required with mcm.steps.endpoints (the URL the hub calls us at)');

@@ -7,7 +7,9 @@
  */
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
-import { loadSigningKey, type SigningKey } from '../crypto/jws/index.js';
+import { loadSigningKey, spkiFingerprint, type SigningKey, type TokenSigningKey } from '../crypto/jws/index.js';
+import { describeKey, describeToken, moduleEpoch, openTokenKey, type Pkcs11KeyRef } from '../crypto/pkcs11/token.js';
+import { parsePkcs11Uri } from '../config/pkcs11-uri.js';
 import { parseCertificates, recordCertificate, type CompileContext } from '../shared/compile-context.js';
 import { compileRoutes, type RouteTable } from './routes.js';
 import type { OAuthRuntime, TokenRuntime } from './token-client.js';
@@ -73,15 +75,15 @@ export async function compileOutbound(ctx: CompileContext): Promise<OutboundRunt
 
 async function compileIdentities(ctx: CompileContext): Promise<Map<string, Identity> | undefined> {
   const { config } = ctx;
-  const wanted: Array<{ fspId: string; file: string | undefined; key: string }> = [
-    { fspId: config.dfspId, file: config.jws.signingKeyFile, key: 'jws.signingKeyFile' },
-    ...config.jws.identities.map((id, i) => ({ fspId: id.fspId, file: id.signingKeyFile, key: `jws.identities.${i}.signingKeyFile` })),
+  const wanted: Array<{ fspId: string; file: string | undefined; pkcs11: string | undefined; key: string; pkcs11Key: string }> = [
+    { fspId: config.dfspId, file: config.jws.signingKeyFile, pkcs11: config.jws.signingKeyPkcs11, key: 'jws.signingKeyFile', pkcs11Key: 'jws.signingKeyPkcs11' },
+    ...config.jws.identities.map((id, i) => ({ fspId: id.fspId, file: id.signingKeyFile, pkcs11: id.signingKeyPkcs11, key: `jws.identities.${i}.signingKeyFile`, pkcs11Key: `jws.identities.${i}.signingKeyPkcs11` })),
   ];
   const out = new Map<string, Identity>();
   let ok = true;
   for (const w of wanted) {
     // With signing off, keys are neither required nor read (SDK defect mojaloop/project#4440 demanded one anyway).
-    if (!config.jws.sign || w.file === undefined) {
+    if (!config.jws.sign || (w.file === undefined && w.pkcs11 === undefined)) {
       if (config.jws.sign) {
         ctx.issue(w.key, 'required when jws.sign is true');
         ok = false;
@@ -89,7 +91,16 @@ async function compileIdentities(ctx: CompileContext): Promise<Map<string, Ident
       out.set(w.fspId, { fspId: w.fspId, key: undefined });
       continue;
     }
-    const pem = await ctx.readFile(w.file, w.key);
+    if (w.pkcs11 !== undefined) {
+      const key = await compileTokenKey(ctx, w.fspId, w.pkcs11, w.pkcs11Key);
+      if (!key) {
+        ok = false;
+        continue;
+      }
+      out.set(w.fspId, { fspId: w.fspId, key });
+      continue;
+    }
+    const pem = await ctx.readFile(w.file as string, w.key);
     if (!pem) {
       ok = false;
       continue;
@@ -104,6 +115,38 @@ async function compileIdentities(ctx: CompileContext): Promise<Map<string, Ident
     }
   }
   return ok ? out : undefined;
+}
+
+/**
+ * A signing key in a PKCS#11 token: read the PIN file (watched, so a changed PIN reloads), open the
+ * token, find the key pair, and make and verify a test signature, so that check-config, doctor and
+ * a reload all prove the key signs before any request depends on it.
+ */
+async function compileTokenKey(ctx: CompileContext, fspId: string, uri: string, configKey: string): Promise<TokenSigningKey | undefined> {
+  const u = parsePkcs11Uri(uri);
+  const pinBytes = await ctx.readFile(u.pinFile, configKey);
+  if (!pinBytes) return undefined;
+  const pin = pinBytes.toString('utf8').replace(/\r?\n$/, '');
+  if (pin === '') {
+    ctx.issue(configKey, `the PIN file '${u.pinFile}' is empty`);
+    return undefined;
+  }
+  const ref: Pkcs11KeyRef = Object.freeze({ module: u.module, tokenLabel: u.tokenLabel, slot: u.slot, serial: u.serial, keyLabel: u.keyLabel, keyId: u.keyId, pin, epoch: moduleEpoch(u.module) });
+  try {
+    const info = openTokenKey(ref);
+    const fingerprint = spkiFingerprint(info.publicKey);
+    const protection = info.sensitive && !info.extractable ? 'sensitive, not extractable' : `WARNING: ${[info.sensitive ? '' : 'not sensitive', info.extractable ? 'extractable' : ''].filter(Boolean).join(', ')}: the key can leave the token`;
+    ctx.artefact({
+      name: `outbound.jws-signing:${fspId}`,
+      kind: 'jws-key',
+      fingerprint,
+      subject: `${info.alg} key (${describeKey(ref)}) in ${describeToken(ref)} [${info.token.manufacturer} ${info.token.model} serial ${info.token.serial}; ${protection}; test signature verified]`,
+    });
+    return Object.freeze({ kind: 'pkcs11' as const, ref, publicKey: info.publicKey, alg: info.alg, fingerprint });
+  } catch (err) {
+    ctx.issue(configKey, err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
 }
 
 interface CompiledTls {

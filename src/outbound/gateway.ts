@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { lstat, unlink } from 'node:fs/promises';
 import { isLoopbackHost } from '../config/schema.js';
+import { onTokenEvent, tokenDown } from '../crypto/pkcs11/token.js';
 import { CATALOGUE, SidecarError } from '../shared/errors.js';
 import { answerClientErrors, deadlineServerOptions, httpTimeouts, interruptBodyRead, type Deadlines } from '../shared/http-deadlines.js';
 import type { Gateway, GatewayDeps, Readiness } from '../shared/gateway.js';
@@ -63,6 +64,11 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
   const active = new Set<ServerResponse>();
   let onDrained: (() => void) | undefined;
 
+  // A PKCS#11 token going away or coming back is an operator event: say so once each way.
+  const unsubscribeTokens = onTokenEvent((e) => {
+    if (e.state === 'down') log.error({ token: e.token, detail: e.error?.message }, 'PKCS#11 token unusable: signing fails (SIGNING_FAILED) and /readyz reports it until it answers again');
+    else log.warn({ token: e.token }, 'PKCS#11 token answers again: signing resumed');
+  });
   const unsubscribe = deps.store.onSwap((next) => {
     gens.swap(next);
     Object.assign(server, httpTimeouts(deadlinesOf(gens.current().runtime)));
@@ -177,7 +183,11 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       if (closing) return { ready: false, reason: 'outbound listener draining' };
       const gen = gens.current();
       if (gen.runtime.sign) {
-        for (const id of gen.runtime.identities.values()) if (!id.key) return { ready: false, reason: `no signing key loaded for '${id.fspId}'` };
+        for (const id of gen.runtime.identities.values()) {
+          if (!id.key) return { ready: false, reason: `no signing key loaded for '${id.fspId}'` };
+          const down = id.key.kind === 'pkcs11' ? tokenDown(id.key.ref) : undefined;
+          if (down) return { ready: false, reason: `the PKCS#11 token holding the signing key of '${id.fspId}' is unusable: ${down.message}` };
+        }
       }
       if (!signer.healthy()) return { ready: false, reason: 'no signing worker running' };
       if (gen.token && gen.token.current() === undefined) return { ready: false, reason: 'no valid OAuth token (the token endpoint has not answered or is failing)' };
@@ -188,6 +198,7 @@ export function createOutboundGateway(deps: GatewayDeps): Gateway {
       if (closing) return;
       closing = true;
       unsubscribe();
+      unsubscribeTokens();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const res of active) if (!res.headersSent) res.setHeader('connection', 'close');

@@ -10,6 +10,8 @@
  * keep dying, the pool stops respawning and reports itself unhealthy instead of spinning.
  */
 import { Worker } from 'node:worker_threads';
+import type { SigningKey } from '../crypto/jws/signing-key.js';
+import { reportTokenFailure, setReinitialiseGuard, tokenDown } from '../crypto/pkcs11/token.js';
 import { SidecarError, type ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/log.js';
 import type { FromWorker, ToWorker } from './sign-protocol.js';
@@ -18,6 +20,7 @@ import type { SignJob, SignOutput, Signer } from './signer.js';
 interface Pending {
   resolve(out: SignOutput): void;
   reject(err: SidecarError): void;
+  readonly key: SigningKey;
 }
 
 interface Slot {
@@ -37,6 +40,9 @@ export function createWorkerSigner(opts: { threads: number; log: Logger; onThrea
   const exits: number[] = [];
   let nextId = 1;
   let closing = false;
+  /** Jobs with a PKCS#11 key on some worker now: the main thread re-initialises a module only at zero (token.ts). */
+  let tokenJobs = 0;
+  setReinitialiseGuard(() => tokenJobs === 0);
 
   const report = () => opts.onThreadsChange?.(slots.filter((s) => s.up).length);
 
@@ -52,14 +58,23 @@ export function createWorkerSigner(opts: { threads: number; log: Logger; onThrea
       const p = slot.pending.get(m.id);
       if (!p) return;
       slot.pending.delete(m.id);
+      if (p.key.kind === 'pkcs11') tokenJobs--;
       if (m.ok) p.resolve({ signed: m.signed, headers: m.headers, body: m.body === undefined ? undefined : Buffer.from(m.body), ns: m.ns });
-      else p.reject(new SidecarError(m.code as ErrorCode, m.reason, m.detail));
+      else {
+        // The worker dropped its own session; the main thread checks the token itself so a token
+        // that is really gone turns readiness off and fails the next requests fast.
+        if (p.key.kind === 'pkcs11' && m.code === 'SIGNING_FAILED' && m.reason.startsWith('hsm_')) reportTokenFailure(p.key.ref, p.key.alg);
+        p.reject(new SidecarError(m.code as ErrorCode, m.reason, m.detail));
+      }
     });
     worker.on('error', (err) => opts.log.error({ err, worker: index }, 'signing worker failed'));
     worker.on('exit', (code) => {
       slot.up = false;
       report();
-      for (const p of slot.pending.values()) p.reject(new SidecarError('SIGNING_FAILED', 'worker_exited', `signing worker ${index} exited with code ${code}`));
+      for (const p of slot.pending.values()) {
+        if (p.key.kind === 'pkcs11') tokenJobs--;
+        p.reject(new SidecarError('SIGNING_FAILED', 'worker_exited', `signing worker ${index} exited with code ${code}`));
+      }
       slot.pending.clear();
       if (closing) return;
       const now = Date.now();
@@ -92,6 +107,11 @@ export function createWorkerSigner(opts: { threads: number; log: Logger; onThrea
     sign(job: SignJob): Promise<SignOutput> {
       const slot = pick();
       if (!slot || closing) return Promise.reject(new SidecarError('SIGNING_FAILED', 'no_workers', 'no signing worker is running'));
+      if (job.key.kind === 'pkcs11') {
+        const down = tokenDown(job.key.ref);
+        if (down) return Promise.reject(new SidecarError('SIGNING_FAILED', 'hsm_unavailable', down.message));
+        tokenJobs++;
+      }
       const fp = job.key.fingerprint;
       if (!slot.keys.has(fp)) {
         post(slot, { t: 'key', key: job.key });
@@ -100,7 +120,7 @@ export function createWorkerSigner(opts: { threads: number; log: Logger; onThrea
       const id = nextId++;
       const body = job.body === undefined ? undefined : exactCopy(job.body);
       return new Promise<SignOutput>((resolve, reject) => {
-        slot.pending.set(id, { resolve, reject });
+        slot.pending.set(id, { resolve, reject, key: job.key });
         post(
           slot,
           { t: 'sign', id, method: job.method, path: job.path, headers: job.headers, body, source: job.source, fingerprint: fp, signPutParties: job.signPutParties },
@@ -118,6 +138,7 @@ export function createWorkerSigner(opts: { threads: number; log: Logger; onThrea
     },
     async close() {
       closing = true;
+      setReinitialiseGuard(() => true);
       await Promise.all(slots.map((s) => s.worker.terminate()));
       report();
     },

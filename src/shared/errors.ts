@@ -132,7 +132,7 @@ export const CATALOGUE = {
     status: 500,
     fspiopCode: '2001',
     description: 'Internal server error',
-    meaning: 'Outbound: the signing key could not sign (should not happen once the key loaded).',
+    meaning: 'Outbound: the signing key could not sign. With a key in a PKCS#11 token: the token is unusable (reason hsm_unavailable: failing fast while it is probed in the background; /readyz names it) or refused this signature (hsm_error). A file key that loaded should never fail.',
   },
   SHUTTING_DOWN: {
     status: 503,

@@ -30,7 +30,7 @@ export { keyFileName, parsePeerKeyFile, type KeySlot, type PeerKey } from './pee
 export { FSPIOP_RESOURCES, fspiopResource, fspiopUri, leadingResource, type FspiopResource } from './resource.js';
 export { DEFAULT_SIGN_POLICY, fspiopDate, signRequest, type SignInput, type SignPolicy, type SignResult } from './sign.js';
 export { buildProtectedHeader, decodeProtectedHeader, formatSignatureHeader, parseSignatureHeader } from './signature-header.js';
-export { loadSigningKey, spkiFingerprint, type SigningKey } from './signing-key.js';
+export { loadSigningKey, spkiFingerprint, type FileSigningKey, type SigningKey, type TokenSigningKey } from './signing-key.js';
 export {
   createVerifyPolicy,
   DEFAULT_VERIFY_POLICY,

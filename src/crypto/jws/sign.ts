@@ -16,6 +16,7 @@
  * transfer-encoding; retries must resend both unchanged (trap T20).
  */
 import { sign as cryptoSign } from 'node:crypto';
+import { tokenSign, TokenError } from '../pkcs11/token.js';
 import { derToJose } from './ecdsa.js';
 import { SidecarError } from '../../shared/errors.js';
 import { ALGORITHMS } from './algorithms.js';
@@ -102,13 +103,23 @@ export function signRequest(input: SignInput, policy: SignPolicy = DEFAULT_SIGN_
   const key = input.key;
   const protectedHeader = Buffer.from(buildProtectedHeader({ alg: key.alg, uri, method, source, destination, date }), 'utf8').toString('base64url');
   let signature: string;
-  try {
-    const raw = cryptoSign(ALGORITHMS[key.alg].hash, signingInput(protectedHeader, body), key.signKey);
-    const jose = key.alg === 'ES256' ? derToJose(raw) : raw;
-    if (jose === undefined) throw Object.assign(new Error('crypto.sign returned a DER signature that is not P-256'), { code: 'ERR_ES256_DER' });
-    signature = jose.toString('base64url');
-  } catch (err) {
-    throw new SidecarError('SIGNING_FAILED', 'sign_error', (err as { code?: string }).code ?? 'crypto.sign failed', { cause: err });
+  if (key.kind === 'pkcs11') {
+    try {
+      signature = tokenSign(key.ref, key.alg, signingInput(protectedHeader, body)).toString('base64url');
+    } catch (err) {
+      // 'hsm_unavailable': the token is down (failing fast until it is back); 'hsm_error': this call failed.
+      const reason = err instanceof TokenError && err.kind !== 'sign' ? 'hsm_unavailable' : 'hsm_error';
+      throw new SidecarError('SIGNING_FAILED', reason, err instanceof Error ? err.message : String(err), { cause: err });
+    }
+  } else {
+    try {
+      const raw = cryptoSign(ALGORITHMS[key.alg].hash, signingInput(protectedHeader, body), key.signKey);
+      const jose = key.alg === 'ES256' ? derToJose(raw) : raw;
+      if (jose === undefined) throw Object.assign(new Error('crypto.sign returned a DER signature that is not P-256'), { code: 'ERR_ES256_DER' });
+      signature = jose.toString('base64url');
+    } catch (err) {
+      throw new SidecarError('SIGNING_FAILED', 'sign_error', (err as { code?: string }).code ?? 'crypto.sign failed', { cause: err });
+    }
   }
   headers['fspiop-uri'] = uri;
   headers['fspiop-http-method'] = method;

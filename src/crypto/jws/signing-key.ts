@@ -7,9 +7,27 @@
  * the text `BEGIN EC ` and so signs a PKCS#8 EC key as RS256, which fails; reference §2.4.)
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import type { Pkcs11KeyRef } from '../pkcs11/token.js';
 import { classifyKey, cryptoKeyArg, type CryptoKeyArg, type SigningAlgorithm } from './algorithms.js';
 
-export interface SigningKey {
+/**
+ * A key we sign with: imported from a PEM file into this process, or held in a PKCS#11 token
+ * (src/crypto/pkcs11/token.ts) where the sidecar only ever sees its public half. Both kinds are
+ * plain structured-clone data, so either can be posted to a signing worker.
+ */
+export type SigningKey = FileSigningKey | TokenSigningKey;
+
+export interface TokenSigningKey {
+  readonly kind: 'pkcs11';
+  readonly ref: Pkcs11KeyRef;
+  readonly publicKey: KeyObject;
+  readonly alg: SigningAlgorithm;
+  /** SHA-256 of the DER SubjectPublicKeyInfo, upper-case colon hex. */
+  readonly fingerprint: string;
+}
+
+export interface FileSigningKey {
+  readonly kind: 'file';
   readonly keyObject: KeyObject;
   readonly publicKey: KeyObject;
   readonly alg: SigningAlgorithm;
@@ -33,7 +51,7 @@ const PEM_LABEL = /-----BEGIN ([A-Z0-9 ]+)-----/g;
  * wrong with the file (never the key material): public keys, certificates, encrypted keys, RSA
  * under 2048 bits and curves other than P-256 are refused.
  */
-export function loadSigningKey(pem: string | Buffer): SigningKey {
+export function loadSigningKey(pem: string | Buffer): FileSigningKey {
   const text = typeof pem === 'string' ? pem : pem.toString('utf8');
   const labels = [...text.matchAll(PEM_LABEL)].map((m) => m[1]!);
   if (labels.length === 0) throw new Error('not a PEM file (no -----BEGIN ...----- line); expected a PKCS#1, PKCS#8 or SEC1 private key');
@@ -56,6 +74,7 @@ export function loadSigningKey(pem: string | Buffer): SigningKey {
   if (kind !== 'rsa' && kind !== 'ec') throw new Error(kind);
   const publicKey = createPublicKey(keyObject);
   return Object.freeze({
+    kind: 'file' as const,
     keyObject,
     publicKey,
     alg: kind === 'rsa' ? 'RS256' : 'ES256',

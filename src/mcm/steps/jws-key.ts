@@ -13,9 +13,12 @@
  * (0600) and moves into jws.signingKeyFile by rename-over, so a reload sees the old or the new key.
  */
 import { createPublicKey } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { parsePkcs11Uri } from '../../config/pkcs11-uri.js';
+import { moduleEpoch, openTokenKey, type Pkcs11KeyRef } from '../../crypto/pkcs11/token.js';
 import { generateKeyPair, privateKeyPem, publicKeyPem } from '../../crypto/pki/index.js';
 import { errorText, readOptional, sameKey, shortDate, writeSecret } from '../files.js';
-import { done, failed, type Step, type StepContext } from '../step.js';
+import { done, failed, type Step, type StepContext, type StepOutcome } from '../step.js';
 
 export const jwsKeyStep: Step = {
   name: 'jws-key',
@@ -23,6 +26,7 @@ export const jwsKeyStep: Step = {
   enabled: (c) => c.mcm.steps.jwsKey,
   after: [],
   async run(ctx) {
+    if (ctx.config.jws.signingKeyPkcs11) return publishTokenKey(ctx, ctx.config.jws.signingKeyPkcs11);
     const file = ctx.config.jws.signingKeyFile!;
     const jws = ctx.state.jws;
     const now = ctx.now();
@@ -89,6 +93,32 @@ export const jwsKeyStep: Step = {
     return done(published ? 'published our JWS key (MCM held another one)' : 'published our JWS key', { wrote });
   },
 };
+
+/**
+ * A key in a PKCS#11 token is never created or rotated here (it cannot leave the token, and a new
+ * one is the operator's `pki jws-keys --pkcs11`): its public half is published when MCM holds
+ * another. Pointing jws.signingKeyPkcs11 at a new key switches signing and publication together,
+ * without the overlap a file key gets.
+ */
+async function publishTokenKey(ctx: StepContext, uri: string): Promise<StepOutcome> {
+  if (ctx.rotateJwsKey || ctx.config.mcm.jwsKey.rotateAfterDays > 0) {
+    return failed('our JWS key is in a PKCS#11 token and is not rotated through MCM: generate a new one with pki jws-keys --pkcs11 and point jws.signingKeyPkcs11 at it');
+  }
+  const u = parsePkcs11Uri(uri);
+  const pin = (await readFile(u.pinFile, 'utf8')).replace(/\r?\n$/, '');
+  const ref: Pkcs11KeyRef = { module: u.module, tokenLabel: u.tokenLabel, slot: u.slot, serial: u.serial, keyLabel: u.keyLabel, keyId: u.keyId, pin, epoch: moduleEpoch(u.module) };
+  const key = openTokenKey(ref).publicKey;
+  const published = await ctx.api.getOwnJwsKey();
+  let held;
+  try {
+    held = published ? createPublicKey(published.publicKey) : undefined;
+  } catch {
+    held = undefined;
+  }
+  if (held && sameKey(held, key)) return done('our JWS key (in its PKCS#11 token) is the one MCM publishes');
+  await ctx.api.publishJwsKey(publicKeyPem(key), nextCreatedAt(ctx, published?.createdAt ?? undefined));
+  return done('published the public half of our JWS key (in its PKCS#11 token)');
+}
 
 /** Unix seconds, as PM4ML sends; strictly above every earlier publication, so peers take it. */
 function nextCreatedAt(ctx: StepContext, heldByMcm?: number): number {
