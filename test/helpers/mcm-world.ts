@@ -55,6 +55,8 @@ export interface McmWorldOptions {
   /** Extra YAML under `mcm:` (indented two spaces). */
   readonly mcmExtra?: string;
   readonly pollIntervalSeconds?: number;
+  /** Replaces the `jws:` line's signing key (default: signingKeyFile under the world's directory), e.g. `signingKeyPkcs11: "pkcs11:..."`. */
+  readonly jwsSigningKey?: string;
 }
 
 export async function startMcmWorld(opts: McmWorldOptions = {}): Promise<McmWorld> {
@@ -92,7 +94,7 @@ log: { level: silent }
 admin: { host: 127.0.0.1, port: 0 }
 reload: { pollIntervalMs: 100 }
 shutdown: { drainTimeoutMs: 2000 }
-jws: { signingKeyFile: ${files.jwsKey}, keysDirectory: ${files.keysDir} }
+jws: { ${opts.jwsSigningKey ?? `signingKeyFile: ${files.jwsKey}`}, keysDirectory: ${files.keysDir} }
 inbound:
   host: 127.0.0.1
   port: 0
