@@ -35,7 +35,10 @@ export const hubCaStep: Step = {
       if (!path.ok) return failed(`refused the hub CA: intermediate ${path.error}`);
     }
     if (rootCert.notAfter <= now || rootCert.notBefore > now) return failed(`refused the hub CA: '${rootCert.subjectText}' is outside its validity (${rootCert.notBefore.toISOString()} – ${rootCert.notAfter.toISOString()})`);
-    const bundle = [...chainCerts, rootCert].map((c) => c.pem).join('');
+    // Once each: an MCM that repeats the root (or an intermediate) in intermediateChain gets it written once.
+    const seen = new Set([rootCert.fingerprintSha256]);
+    const chainOnce = chainCerts.filter((c) => !seen.has(c.fingerprintSha256) && seen.add(c.fingerprintSha256) !== undefined);
+    const bundle = [...chainOnce, rootCert].map((c) => c.pem).join('');
     const facts = { hub_ca_not_after: rootCert.notAfter.getTime() / 1000 };
     if (samePem(await readOptional(target), bundle)) return done(`hub CA '${rootCert.subjectText}' unchanged`, { facts });
     await writePublic(target, bundle);
