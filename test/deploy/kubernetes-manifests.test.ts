@@ -2,7 +2,9 @@
  * deploy/kubernetes/: every manifest of every overlay, rendered as kustomize renders it, is a valid
  * Kubernetes (or Prometheus Operator) object, and agrees with the sidecar it deploys: the ports,
  * probe paths, mounted file paths and config keys are the ones config.yaml, the config schema and
- * the admin server use.
+ * the admin server use. The lab and production overlays read every credential from a read-only
+ * Secret; the mcm overlay's sidecar writes its own (docs/onboarding.md) onto a volume, as its single
+ * writer, behind an onboard init container.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
 import { PodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
@@ -29,7 +32,9 @@ import { configSchema, type SidecarConfig } from '../../src/config/schema.js';
 import { podSpecOf, renderKustomization, type Container, type Resource } from '../helpers/kustomize.js';
 
 const ROOT = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
-const OVERLAYS = ['lab', 'production'] as const;
+const OVERLAYS = ['lab', 'production', 'mcm'] as const;
+// Every credential from a read-only Secret; the mcm overlay writes its own instead.
+const SECRET_OVERLAYS = ['lab', 'production'] as const;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 // The validator for every kind the manifests may contain: an unknown kind fails the test.
@@ -37,6 +42,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   'apps/v1/Deployment': Deployment,
   'v1/Service': Service,
   'v1/ConfigMap': ConfigMap,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
@@ -45,11 +51,17 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
 };
 
 type VolumeMount = { name: string; mountPath: string; readOnly?: boolean; subPath?: string };
-type Volume = { name: string; secret?: { secretName: string; defaultMode?: number; items?: Array<{ key: string; path: string }> }; configMap?: { name: string; items?: Array<{ key: string; path: string }> } };
+type Volume = {
+  name: string;
+  secret?: { secretName: string; defaultMode?: number; items?: Array<{ key: string; path: string }> };
+  configMap?: { name: string; items?: Array<{ key: string; path: string }> };
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+};
 type Probe = { httpGet?: { path: string; port: string | number } };
 type ContainerSpec = Container & {
   restartPolicy?: string;
   args?: string[];
+  command?: string[];
   env?: Array<{ name: string; value?: string }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   volumeMounts?: VolumeMount[];
@@ -65,6 +77,7 @@ interface Rendered {
   one(kind: string): Resource & Record<string, any>;
   maybe(kind: string): (Resource & Record<string, any>) | undefined;
   sidecar: ContainerSpec;
+  initContainers: ContainerSpec[];
   core: ContainerSpec;
   volumes: Volume[];
   podLabels: Record<string, string>;
@@ -91,7 +104,7 @@ function render(overlay: string): Rendered {
   expect(withEnv.issues).toEqual([]);
   const parsed = configSchema.safeParse(withEnv.value);
   if (!parsed.success) throw new Error(`${overlay}: config.yaml does not validate: ${JSON.stringify(parsed.error.issues)}`);
-  return { all, one, maybe, sidecar, core, volumes: pod.volumes, podLabels: deployment.spec.template.metadata.labels, config: parsed.data };
+  return { all, one, maybe, sidecar, initContainers: pod.initContainers, core, volumes: pod.volumes, podLabels: deployment.spec.template.metadata.labels, config: parsed.data };
 }
 
 const SECRET_STAND_IN = join(mkdtempSync(join(tmpdir(), 'k8s-env-')), 'secret');
@@ -113,6 +126,12 @@ function mountedFile(r: Rendered, path: string): { volume: Volume; rel: string }
   const mount = (r.sidecar.volumeMounts ?? []).find((m) => path === m.mountPath || path.startsWith(`${m.mountPath}/`));
   if (!mount) return undefined;
   return { volume: r.volumes.find((v) => v.name === mount.name) as Volume, rel: path.slice(mount.mountPath.length + 1) };
+}
+
+/** The path after --config in a container's args. */
+function configArgOf(c: ContainerSpec): string | undefined {
+  const i = c.args?.indexOf('--config') ?? -1;
+  return i < 0 ? undefined : c.args?.[i + 1];
 }
 
 function fileIsProvided(v: Volume, rel: string): boolean {
@@ -149,33 +168,23 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     }
   });
 
-  it('mounts every config and credential file the config names, read-only and without subPath (so swaps reload)', () => {
-    const configArg = r.sidecar.args?.[(r.sidecar.args?.indexOf('--config') ?? -2) + 1];
+  it('mounts the config file and every *_FILE secret read-only, whole directories without subPath (so swaps reload)', () => {
+    const configArg = configArgOf(r.sidecar);
     expect(r.sidecar.args?.[0]).toBe('run');
     expect(configArg).toBe('/etc/dfsp-sidecar/config.yaml');
     const cfg = mountedFile(r, configArg as string);
     expect(cfg?.volume.configMap?.name).toBe('dfsp-sidecar-config');
     expect(fileIsProvided(cfg?.volume as Volume, cfg?.rel as string)).toBe(true);
-    expect(r.all.some((x) => x.kind === 'ConfigMap' && x.metadata.name === 'dfsp-sidecar-config' && 'config.yaml' in (x as unknown as { data: object }).data)).toBe(true);
+    expect((r.sidecar.volumeMounts ?? []).find((m) => m.name === cfg?.volume.name)?.readOnly).toBe(true);
+    // One ConfigMap of that name (an overlay replaces it, never adds a second), without hash suffix.
+    expect(r.all.filter((x) => x.kind === 'ConfigMap' && x.metadata.name === 'dfsp-sidecar-config').map((x) => Object.keys((x as unknown as { data: object }).data))).toEqual([['config.yaml']]);
 
-    for (const m of r.sidecar.volumeMounts ?? []) {
-      expect(m.readOnly, m.name).toBe(true);
-      expect(m.subPath, m.name).toBeUndefined();
-    }
-    const c = r.config;
-    const files = [c.jws.signingKeyFile, c.inbound.tls.certFile, c.inbound.tls.keyFile, ...c.inbound.tls.caFiles, ...c.outbound.tls.caFiles, c.outbound.tls.certFile, c.outbound.tls.keyFile];
-    for (const f of files) {
-      expect(f, 'a file path').toBeTypeOf('string');
-      const found = mountedFile(r, f as string);
-      expect(found, `${f} is not under a mount`).toBeDefined();
-      expect(found?.volume.secret, `${f} comes from a Secret`).toBeDefined();
-      expect(found?.volume.secret?.defaultMode, `${f} mode`).toBe(0o440);
-      expect(fileIsProvided(found?.volume as Volume, found?.rel as string), `${f} is a key of its Secret`).toBe(true);
-    }
-    // The peer key directory is a whole mount: the sidecar lists it.
-    expect((r.sidecar.volumeMounts ?? []).some((m) => m.mountPath === c.jws.keysDirectory)).toBe(true);
+    for (const m of r.sidecar.volumeMounts ?? []) expect(m.subPath, m.name).toBeUndefined();
+    // Every volume is mounted: the kubelet holds a pod whose Secret or ConfigMap is missing, so an
+    // unused one would block the start for nothing.
+    expect(r.volumes.map((v) => v.name).sort()).toEqual((r.sidecar.volumeMounts ?? []).map((m) => m.name).sort());
 
-    // *_FILE variables name a config key and a mounted secret file.
+    // *_FILE variables name a config key and a file of a Secret, mounted read-only, mode 0440.
     const leaves = new Set([...schemaLeaves().values()].map((l) => envNameFor(l.segments)));
     const fileVars = (r.sidecar.env ?? []).filter((e) => e.name.endsWith('_FILE'));
     expect(fileVars.map((e) => e.name)).toContain('DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE');
@@ -186,6 +195,8 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     for (const e of fileVars) {
       const found = mountedFile(r, e.value as string);
       expect(found?.volume.secret && fileIsProvided(found.volume, found.rel), `${e.name}=${e.value}`).toBe(true);
+      expect(found?.volume.secret?.defaultMode, `${e.name} mode`).toBe(0o440);
+      expect((r.sidecar.volumeMounts ?? []).find((m) => m.name === found?.volume.name)?.readOnly, `${e.name} read-only`).toBe(true);
     }
   });
 
@@ -236,12 +247,26 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(rule.spec.groups).toEqual(rulesFile.groups);
   });
 
-  it(overlay === 'production' ? 'scales 2 to 6 pods on the sidecar CPU, one disruption at a time' : 'runs one pod, with no HPA or PDB', () => {
+  const scaling = {
+    production: 'scales 2 to 6 pods on the sidecar CPU, one disruption at a time',
+    lab: 'runs one pod, with no HPA or PDB',
+    mcm: 'runs exactly one pod, replaced with Recreate, with no HPA or PDB (the single MCM writer)',
+  };
+  it(scaling[overlay], () => {
     const deployment = r.one('Deployment');
-    // An HPA owns the replica count; an applied spec.replicas would fight it.
-    expect(deployment.spec.replicas).toBeUndefined();
     const hpa = r.maybe('HorizontalPodAutoscaler');
     const pdb = r.maybe('PodDisruptionBudget');
+    if (overlay === 'mcm') {
+      // Two pods would both run the MCM steps (docs/onboarding.md, "Several replicas"): a fixed
+      // count, and the old pod gone before the new one starts.
+      expect(deployment.spec.replicas).toBe(1);
+      expect(deployment.spec.strategy).toEqual({ type: 'Recreate' });
+      expect(hpa).toBeUndefined();
+      expect(pdb).toBeUndefined();
+      return;
+    }
+    // An HPA owns the replica count; an applied spec.replicas would fight it.
+    expect(deployment.spec.replicas).toBeUndefined();
     if (overlay === 'lab') {
       expect(hpa).toBeUndefined();
       expect(pdb).toBeUndefined();
@@ -253,6 +278,128 @@ describe.each(OVERLAYS)('overlay %s', (overlay) => {
     expect(matches(pdb?.spec.selector.matchLabels, r.podLabels)).toBe(true);
     expect(pdb?.spec.maxUnavailable).toBe(1);
     expect(hpa?.spec.minReplicas).toBeGreaterThan(pdb?.spec.maxUnavailable);
+  });
+});
+
+describe.each(SECRET_OVERLAYS)('overlay %s: credentials from Secrets', (overlay) => {
+  const r = rendered[overlay];
+
+  it('mounts every credential file the config names from a read-only Secret (0440), and nothing read-write', () => {
+    expect(r.config.mcm.enabled).toBe(false);
+    for (const m of r.sidecar.volumeMounts ?? []) expect(m.readOnly, m.name).toBe(true);
+    const c = r.config;
+    const files = [c.jws.signingKeyFile, c.inbound.tls.certFile, c.inbound.tls.keyFile, ...c.inbound.tls.caFiles, ...c.outbound.tls.caFiles, c.outbound.tls.certFile, c.outbound.tls.keyFile];
+    for (const f of files) {
+      expect(f, 'a file path').toBeTypeOf('string');
+      const found = mountedFile(r, f as string);
+      expect(found, `${f} is not under a mount`).toBeDefined();
+      expect(found?.volume.secret, `${f} comes from a Secret`).toBeDefined();
+      expect(found?.volume.secret?.defaultMode, `${f} mode`).toBe(0o440);
+      expect(fileIsProvided(found?.volume as Volume, found?.rel as string), `${f} is a key of its Secret`).toBe(true);
+    }
+    // The peer key directory is a whole mount: the sidecar lists it.
+    expect((r.sidecar.volumeMounts ?? []).some((m) => m.mountPath === c.jws.keysDirectory)).toBe(true);
+  });
+});
+
+describe('overlay mcm: the sidecar writes its credentials, as the single writer', () => {
+  const r = rendered.mcm;
+  const PVC = 'dfsp-sidecar-credentials';
+  const pvcMounts = () => (r.sidecar.volumeMounts ?? []).filter((m) => r.volumes.find((v) => v.name === m.name)?.persistentVolumeClaim !== undefined);
+
+  it('claims one small ReadWriteOnce volume and mounts it read-write in the sidecar, and nothing else read-write', () => {
+    const pvc = r.one('PersistentVolumeClaim');
+    expect(pvc.metadata.name).toBe(PVC);
+    expect(pvc.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(pvc.spec.resources.requests.storage).toMatch(/^\d+(Ki|Mi)$/);
+    const mounts = pvcMounts();
+    expect(mounts).toHaveLength(1);
+    expect(r.volumes.find((v) => v.name === mounts[0]?.name)?.persistentVolumeClaim).toEqual({ claimName: PVC });
+    expect(mounts[0]?.mountPath).toBe('/var/lib/dfsp-sidecar');
+    expect(mounts[0]?.readOnly).toBeFalsy();
+    for (const m of r.sidecar.volumeMounts ?? []) if (m !== mounts[0]) expect(m.readOnly, m.name).toBe(true);
+    // fsGroup makes the volume writable by the image's `node` user (uid and gid 1000).
+    const pod = podSpecOf(r.one('Deployment')) as { securityContext: Record<string, unknown> };
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1000, fsGroup: 1000 });
+  });
+
+  it('keeps every MCM-managed file and the state directory strictly below the read-write volume', () => {
+    const c = r.config;
+    expect(c.mcm.enabled).toBe(true);
+    expect(Object.values(c.mcm.steps).every((on) => on === true), 'every step runs').toBe(true);
+    const managed: Record<string, string | undefined> = {
+      'outbound.tls.caFiles[0] (hub-ca)': c.outbound.tls.caFiles[0],
+      'outbound.tls.certFile (client-cert)': c.outbound.tls.certFile,
+      'outbound.tls.keyFile (client-cert)': c.outbound.tls.keyFile,
+      'inbound.tls.certFile (server-cert)': c.inbound.tls.certFile,
+      'inbound.tls.keyFile (server-cert)': c.inbound.tls.keyFile,
+      'jws.signingKeyFile (jws-key)': c.jws.signingKeyFile,
+      'jws.keysDirectory (peer-keys)': c.jws.keysDirectory,
+      'mcm.dfspCa.certFile (dfsp-ca)': c.mcm.dfspCa.certFile,
+      'mcm.dfspCa.keyFile (dfsp-ca)': c.mcm.dfspCa.keyFile,
+      'mcm.stateDirectory': c.mcm.stateDirectory,
+      ...Object.fromEntries(c.inbound.tls.caFiles.map((f, i) => [`inbound.tls.caFiles[${i}]`, f])),
+    };
+    // Our CA is what the hub's client certificate chains to (the schema rule, kept by the overlay).
+    expect(c.inbound.tls.caFiles).toContain(c.mcm.dfspCa.certFile);
+    expect(c.outbound.tls.caFiles).toHaveLength(1);
+    const [mount] = pvcMounts();
+    for (const [what, path] of Object.entries(managed)) {
+      expect(path, what).toBeTypeOf('string');
+      const found = mountedFile(r, path as string);
+      expect(found?.volume.persistentVolumeClaim?.claimName, `${what} ${path} is on the volume`).toBe(PVC);
+      expect(found?.rel, `${what} is below the mount, not the mount itself`).toMatch(/^[^/]/);
+      expect((path as string).startsWith(`${mount?.mountPath}/`), what).toBe(true);
+    }
+  });
+
+  it('reads the MCM client secret from the Secret dfsp-sidecar-mcm and the MCM CA from a read-only mount', () => {
+    const c = r.config;
+    const secretVar = r.sidecar.env?.find((e) => e.name === 'DFSP_SIDECAR_MCM__OAUTH__CLIENT_SECRET_FILE');
+    const secret = mountedFile(r, secretVar?.value as string);
+    expect(secret?.volume.secret?.secretName).toBe('dfsp-sidecar-mcm');
+    expect(secret?.volume.secret?.defaultMode).toBe(0o440);
+    expect(fileIsProvided(secret?.volume as Volume, secret?.rel as string)).toBe(true);
+    expect(c.mcm.oauth.clientSecret).toBeDefined();
+    expect(c.mcm.oauth.tokenEndpoint).toBeDefined();
+    // The outbound (hub gateway) OAuth secret stays where the base puts it.
+    const outboundVar = r.sidecar.env?.find((e) => e.name === 'DFSP_SIDECAR_OUTBOUND__OAUTH__CLIENT_SECRET_FILE');
+    expect(mountedFile(r, outboundVar?.value as string)?.volume.secret?.secretName).toBe('dfsp-sidecar-oauth');
+    expect(c.mcm.caFiles.length).toBeGreaterThan(0);
+    for (const f of c.mcm.caFiles) {
+      const found = mountedFile(r, f);
+      expect(found?.volume.configMap ?? found?.volume.secret, `${f} comes from a ConfigMap or Secret`).toBeDefined();
+      expect(fileIsProvided(found?.volume as Volume, found?.rel as string), `${f} is a key of its volume`).toBe(true);
+      expect((r.sidecar.volumeMounts ?? []).find((m) => m.name === found?.volume.name)?.readOnly, f).toBe(true);
+    }
+  });
+
+  it('runs onboard in a plain init container before the sidecar: same image, config, env, mounts, securityContext and resources', () => {
+    expect(r.initContainers.map((c) => c.name)).toEqual(['dfsp-sidecar-onboard', 'dfsp-sidecar']);
+    const onboard = r.initContainers[0] as ContainerSpec;
+    // Not a native sidecar: it must run to completion before the sidecar starts.
+    expect(onboard.restartPolicy).toBeUndefined();
+    expect(onboard.command).toBeUndefined();
+    expect(onboard.image).toBe(r.sidecar.image);
+    expect(configArgOf(r.sidecar)).toBe('/etc/dfsp-sidecar/config.yaml');
+    expect(onboard.args).toEqual(['onboard', '--config', configArgOf(r.sidecar), '--wait', '3600']);
+    expect(onboard.env).toEqual(r.sidecar.env);
+    expect(onboard.volumeMounts).toEqual(r.sidecar.volumeMounts);
+    expect(onboard.volumeMounts?.some((m) => m.mountPath === '/var/lib/dfsp-sidecar' && !m.readOnly)).toBe(true);
+    expect(onboard.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(onboard.securityContext).toEqual(r.sidecar.securityContext);
+    expect(onboard.resources).toEqual(r.sidecar.resources);
+    // No probes or ports: the API server refuses probes on a plain init container.
+    expect([onboard.ports, onboard.startupProbe, onboard.livenessProbe, onboard.readinessProbe]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('gives the hub a callback URL on the Service port, and the server certificate its host', () => {
+    const c = r.config;
+    const callback = new URL(c.mcm.endpoints.callbackUrl as string);
+    expect(callback.protocol).toBe('https:');
+    expect(Number(callback.port || 443)).toBe(r.one('Service').spec.ports[0].port);
+    expect(c.mcm.serverCert.dnsNames).toContain(callback.hostname);
+    expect(c.mcm.endpoints.egressAddresses.length).toBeGreaterThan(0);
   });
 });
 
@@ -283,9 +430,9 @@ describe('probes', () => {
 });
 
 describe('sources', () => {
-  it('base/config.yaml sets only keys config.example.yaml documents, and keeps its ports', () => {
+  it.each(['base/config.yaml', 'overlays/mcm/config.yaml'])('%s sets only keys config.example.yaml documents, and keeps its ports', (file) => {
     const example = parse(readFileSync(fileURLToPath(new URL('../../config.example.yaml', import.meta.url)), 'utf8')) as Record<string, unknown>;
-    const k8s = parse(readFileSync(`${ROOT}base/config.yaml`, 'utf8')) as Record<string, unknown>;
+    const k8s = parse(readFileSync(`${ROOT}${file}`, 'utf8')) as Record<string, unknown>;
     const paths = (o: Record<string, unknown>, prefix = ''): string[] =>
       Object.entries(o).flatMap(([k, v]) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? paths(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`]));
     const documented = new Set(paths(example));
@@ -298,10 +445,17 @@ describe('sources', () => {
     expect(readFileSync(PROMETHEUS_RULE_FILE, 'utf8')).toBe(renderPrometheusRule());
   });
 
-  it('secret modes are written so that YAML 1.1 (kubectl) and 1.2 read the same number', () => {
+  it.each(['base/deployment.yaml', 'overlays/mcm/kustomization.yaml'])('%s: secret modes are written so that YAML 1.1 (kubectl) and 1.2 read the same number', (file) => {
     // "0440" is octal to kubectl and decimal to YAML 1.2 parsers: only a plain decimal is unambiguous.
-    const text = readFileSync(`${ROOT}base/deployment.yaml`, 'utf8');
+    const text = readFileSync(`${ROOT}${file}`, 'utf8');
+    expect(text).toMatch(/defaultMode:\s*288\b/);
     expect(text).not.toMatch(/defaultMode:\s*0\d/);
+  });
+
+  it('overlays/mcm replaces the ConfigMap with its own config.yaml, byte for byte', () => {
+    const cm = rendered.mcm.all.find((x) => x.kind === 'ConfigMap' && x.metadata.name === 'dfsp-sidecar-config') as unknown as { data: Record<string, string> };
+    expect(cm.data['config.yaml']).toBe(readFileSync(`${ROOT}overlays/mcm/config.yaml`, 'utf8'));
+    expect(cm.data['config.yaml']).not.toBe(readFileSync(`${ROOT}base/config.yaml`, 'utf8'));
   });
 
   const kubectl = (() => {

@@ -1,12 +1,14 @@
 /**
  * A renderer for the subset of kustomize that deploy/kubernetes/ uses, so the manifests can be
  * validated offline on a machine without kubectl: resources (files and directories), namespace,
- * configMapGenerator with disableNameSuffixHash, images, and inline JSON 6902 patches with a
+ * configMapGenerator with disableNameSuffixHash (behavior create, or replace of a ConfigMap the
+ * resources hold), images, and inline JSON 6902 patches (add, remove, replace, copy, test) with a
  * kind/name target. Anything else in a kustomization.yaml is an error here rather than silently
  * ignored, and where `kubectl kustomize` exists the tests compare both outputs.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { parse, parseAllDocuments } from 'yaml';
 
 export type Resource = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: unknown };
@@ -16,7 +18,7 @@ interface Kustomization {
   kind?: string;
   namespace?: string;
   resources?: string[];
-  configMapGenerator?: Array<{ name: string; files?: string[]; literals?: string[] }>;
+  configMapGenerator?: Array<{ name: string; behavior?: 'create' | 'replace'; files?: string[]; literals?: string[] }>;
   generatorOptions?: { disableNameSuffixHash?: boolean };
   images?: Array<{ name: string; newName?: string; newTag?: string }>;
   patches?: Array<{ target: { kind: string; name: string }; patch: string }>;
@@ -46,7 +48,15 @@ export function renderKustomization(dir: string): Resource[] {
       const i = l.indexOf('=');
       data[l.slice(0, i)] = l.slice(i + 1);
     }
-    out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: gen.name }, data });
+    const existing = out.findIndex((r) => r.kind === 'ConfigMap' && r.metadata.name === gen.name);
+    const behavior = gen.behavior ?? 'create';
+    if (behavior === 'replace') {
+      if (existing < 0) throw new Error(`${dir}: configMapGenerator ${gen.name}: behavior replace, but no such ConfigMap in the resources`);
+      out[existing] = { ...out[existing], data } as Resource;
+    } else if (behavior === 'create') {
+      if (existing >= 0) throw new Error(`${dir}: configMapGenerator ${gen.name}: already exists (set behavior: replace)`);
+      out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: gen.name }, data });
+    } else throw new Error(`${dir}: configMapGenerator ${gen.name}: behavior "${behavior as string}" is not supported by the test renderer`);
   }
   for (const p of k.patches ?? []) {
     const targets = out.filter((r) => r.kind === p.target.kind && r.metadata.name === p.target.name);
@@ -83,14 +93,39 @@ function retag(image: string, img: { name: string; newName?: string; newTag?: st
 }
 
 interface JsonPatchOp {
-  op: 'add' | 'replace' | 'remove';
+  op: 'add' | 'replace' | 'remove' | 'copy' | 'test';
   path: string;
+  from?: string;
   value?: unknown;
 }
 
-/** RFC 6902 add / replace / remove on a parsed document. */
+function pointerTokens(pointer: string): string[] {
+  return pointer.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+function valueAt(doc: unknown, pointer: string): unknown {
+  let at = doc;
+  for (const t of pointerTokens(pointer)) {
+    if (at === null || typeof at !== 'object') throw new Error(`patch path ${pointer}: ${t} does not exist`);
+    at = Array.isArray(at) ? at[Number(t)] : (at as Record<string, unknown>)[t];
+    if (at === undefined) throw new Error(`patch path ${pointer}: ${t} does not exist`);
+  }
+  return at;
+}
+
+/** RFC 6902 add / replace / remove / copy / test on a parsed document. */
 export function applyJsonPatch(doc: unknown, op: JsonPatchOp): void {
-  const tokens = op.path.split('/').slice(1).map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (op.op === 'test') {
+    if (!isDeepStrictEqual(valueAt(doc, op.path), op.value)) throw new Error(`patch test failed: ${op.path} is not ${JSON.stringify(op.value)}`);
+    return;
+  }
+  if (op.op === 'copy') {
+    if (op.from === undefined) throw new Error(`patch copy to ${op.path}: no from`);
+    applyJsonPatch(doc, { op: 'add', path: op.path, value: valueAt(doc, op.from) });
+    return;
+  }
+  if (op.op !== 'add' && op.op !== 'replace' && op.op !== 'remove') throw new Error(`patch op ${String(op.op)} is not supported by the test renderer`);
+  const tokens = pointerTokens(op.path);
   const last = tokens.pop();
   if (last === undefined) throw new Error(`bad patch path ${op.path}`);
   let parent = doc as Record<string, unknown> | unknown[];
