@@ -382,7 +382,8 @@ describe('overlay mcm: the sidecar writes its credentials, as the single writer'
     expect(onboard.command).toBeUndefined();
     expect(onboard.image).toBe(r.sidecar.image);
     expect(configArgOf(r.sidecar)).toBe('/etc/dfsp-sidecar/config.yaml');
-    expect(onboard.args).toEqual(['onboard', '--config', configArgOf(r.sidecar), '--wait', '3600']);
+    // --until-usable: at every later pod start it exits 0 at once while the credentials on the volume serve.
+    expect(onboard.args).toEqual(['onboard', '--config', configArgOf(r.sidecar), '--wait', '3600', '--until-usable']);
     expect(onboard.env).toEqual(r.sidecar.env);
     expect(onboard.volumeMounts).toEqual(r.sidecar.volumeMounts);
     expect(onboard.volumeMounts?.some((m) => m.mountPath === '/var/lib/dfsp-sidecar' && !m.readOnly)).toBe(true);

@@ -211,7 +211,9 @@ describe('a hostile MCM with generated answers', () => {
         }
         expect(files.has('client.pem')).toBe(false);
         expect(files.has('client.key')).toBe(false);
-        for (const name of files.has('peers') ? readdirSync(join(dir, 'peers')) : []) {
+        // The verifier needs the key directory even when MCM lists no usable peer.
+        expect(files.has('peers')).toBe(true);
+        for (const name of readdirSync(join(dir, 'peers'))) {
           expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_.-]*\.pem$/);
           const source = name.replace(/(\.next)?\.pem$/, '');
           expect(() => parsePeerKeyFile(name, { source, slot: name.includes('.next.') ? 'next' : 'current', format: 'pem' }, Buffer.from(readFileSync(join(dir, 'peers', name), 'utf8')))).not.toThrow();

@@ -14,7 +14,7 @@
  *   could cut a working peer off; retiring one stays an operator's decision.
  */
 import { createPublicKey } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePeerKeyFile } from '../../crypto/jws/peer-key.js';
 import { errorText, readOptional, sameKey, writePublic } from '../files.js';
@@ -31,6 +31,8 @@ export const peerKeysStep: Step = {
     const dir = ctx.config.jws.keysDirectory!;
     const now = ctx.now();
     const promoteMs = ctx.config.mcm.peerKeys.promoteAfterSeconds * 1000;
+    // The verifier needs the directory even when MCM lists no peer yet.
+    await mkdir(dir, { recursive: true });
     const items = await ctx.api.listJwsKeys();
     const wrote: string[] = [];
     const refused: string[] = [];
