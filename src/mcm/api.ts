@@ -16,6 +16,7 @@ import { Agent, errors as undiciErrors, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { parseGrant } from '../outbound/token-client.js';
 import { TokenFetchError } from '../outbound/token-source.js';
+import { readResponseText } from '../shared/body.js';
 
 export interface McmApiOptions {
   /** Base URL including /api, without a trailing slash. */
@@ -115,7 +116,7 @@ export function createMcmApi(opts: McmApiOptions): McmApi {
     const signal = AbortSignal.timeout(opts.timeoutMs);
     try {
       const res = await agent.request({ origin: new URL(url).origin, path: pathOf(url), method, headers, ...(body !== undefined ? { body } : {}), signal });
-      return { status: res.statusCode, text: await readLimited(res.body) };
+      return { status: res.statusCode, text: await readResponseText(res.body, MAX_RESPONSE_BYTES, () => new McmError('bad_response', `answer larger than ${MAX_RESPONSE_BYTES} bytes`)) };
     } catch (err) {
       if (err instanceof McmError) throw err;
       if (signal.aborted || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
@@ -248,20 +249,6 @@ function hostOf(url: string): string {
   } catch {
     return url;
   }
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      body.destroy();
-      throw new McmError('bad_response', `answer larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 /** The `message` of error body A or B (mcm-api.md §1), cut short and made printable. */

@@ -10,6 +10,8 @@ import { dirname } from 'node:path';
 import { KEY_MODE, PUBLIC_MODE, writeFileSafe } from '../crypto/pki/files.js';
 import { parseCertificates, type CertificateInfo } from '../crypto/pki/index.js';
 
+export { sameKey } from '../crypto/pki/keys.js';
+
 export async function readOptional(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
@@ -56,10 +58,6 @@ export function certificatesIn(pem: string | undefined | null, what: string): { 
 
 export function publicKeyOf(privateKeyPem: string): KeyObject {
   return createPublicKey(privateKeyPem);
-}
-
-export function sameKey(a: KeyObject, b: KeyObject): boolean {
-  return a.export({ type: 'spki', format: 'der' }).equals(b.export({ type: 'spki', format: 'der' }));
 }
 
 export function shortDate(d: Date): string {

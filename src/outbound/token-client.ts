@@ -10,6 +10,7 @@
  */
 import type { SecureContext } from 'node:tls';
 import { Client, errors as undiciErrors } from 'undici';
+import { readResponseText } from '../shared/body.js';
 import { TokenFetchError, type TokenGrant } from './token-source.js';
 
 /** Compiled token-endpoint settings (part of the outbound runtime snapshot). */
@@ -74,7 +75,7 @@ export function createTokenFetcher(rt: OAuthRuntime): TokenFetcher {
       try {
         const res = await client.request({ path: rt.path, method: 'POST', headers, body: rt.form, signal });
         status = res.statusCode;
-        text = await readLimited(res.body, MAX_TOKEN_RESPONSE_BYTES);
+        text = await readResponseText(res.body, MAX_TOKEN_RESPONSE_BYTES, () => new TokenFetchError('invalid_response', `token response larger than ${MAX_TOKEN_RESPONSE_BYTES} bytes`));
       } catch (err) {
         throw toFetchError(err, signal);
       }
@@ -85,20 +86,6 @@ export function createTokenFetcher(rt: OAuthRuntime): TokenFetcher {
     },
     close: () => client.close(),
   };
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw new TokenFetchError('invalid_response', `token response larger than ${limit} bytes`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }
 
 function toFetchError(err: unknown, signal: AbortSignal): TokenFetchError {

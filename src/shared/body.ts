@@ -66,3 +66,22 @@ export async function readBody(req: IncomingMessage, limitBytes: number): Promis
     req.on('close', onClose);
   });
 }
+
+/**
+ * An upstream's answer (undici's body) as text, at most `limitBytes`: a longer one is cut off, its
+ * connection destroyed, and `tooLarge()` thrown. Token endpoints and the MCM answer in kilobytes; a
+ * hostile or broken one must not make us buffer without bound.
+ */
+export async function readResponseText(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, limitBytes: number, tooLarge: () => Error): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      body.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size).toString('utf8');
+}
