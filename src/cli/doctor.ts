@@ -156,17 +156,8 @@ async function checkUpstream(u: UpstreamSpec, secureContext: import('node:tls').
   const target = u.origin;
   const port = Number(new URL(u.origin).port) || (u.protocol === 'https:' ? 443 : 80);
   const checks: Check[] = [];
-  let address = u.hostname.replace(/^\[|\]$/g, '');
-  if (!isIP(address)) {
-    try {
-      const found = await lookup(address, { all: true });
-      checks.push({ target, layer: 'dns', ok: true, detail: found.map((a) => a.address).join(', ') });
-      address = (found[0] as { address: string }).address;
-    } catch (err) {
-      checks.push({ target, layer: 'dns', ok: false, detail: errText(err), hint: 'the hub host name does not resolve from here: check DNS or the route URL' });
-      return checks;
-    }
-  }
+  const address = await dnsLayer(target, u.hostname, checks, 'the hub host name does not resolve from here: check DNS or the route URL');
+  if (address === undefined) return checks;
   let raw: Socket | undefined;
   const tcp = await withTimeout(timeoutMs, (done) => {
     const t0 = Date.now();
@@ -235,6 +226,20 @@ async function checkUpstream(u: UpstreamSpec, secureContext: import('node:tls').
   s.destroySoon?.();
   checks.push({ target, layer: 'http', ...http, ...(http.ok ? {} : { hint: tlsHint(http.detail) }) });
   return checks;
+}
+
+/** The dns layer: an address literal passes as it is; a name is resolved and its first address used. Undefined when it does not resolve (the failing check is pushed). */
+async function dnsLayer(target: string, hostname: string, checks: Check[], hint: string): Promise<string | undefined> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return host;
+  try {
+    const found = await lookup(host, { all: true });
+    checks.push({ target, layer: 'dns', ok: true, detail: found.map((a) => a.address).join(', ') });
+    return (found[0] as { address: string }).address;
+  } catch (err) {
+    checks.push({ target, layer: 'dns', ok: false, detail: errText(err), hint });
+    return undefined;
+  }
 }
 
 type FspiopProbe = { kind: 'ping' } | { kind: 'party'; type: string; id: string; subId?: string };
@@ -351,17 +356,8 @@ async function checkMcm(config: SidecarConfig, timeoutMs: number): Promise<Check
   const url = new URL(config.mcm.url!);
   const target = `mcm ${url.origin}`;
   const checks: Check[] = [];
-  let address = url.hostname.replace(/^\[|\]$/g, '');
-  if (!isIP(address)) {
-    try {
-      const found = await lookup(address, { all: true });
-      checks.push({ target, layer: 'dns', ok: true, detail: found.map((a) => a.address).join(', ') });
-      address = (found[0] as { address: string }).address;
-    } catch (err) {
-      checks.push({ target, layer: 'dns', ok: false, detail: errText(err), hint: 'the MCM host name does not resolve from here: check DNS or mcm.url' });
-      return checks;
-    }
-  }
+  const address = await dnsLayer(target, url.hostname, checks, 'the MCM host name does not resolve from here: check DNS or mcm.url');
+  if (address === undefined) return checks;
   let ca: string | undefined;
   try {
     ca = config.mcm.caFiles.length > 0 ? (await Promise.all(config.mcm.caFiles.map((f) => readFile(f, 'utf8')))).join('\n') : undefined;
