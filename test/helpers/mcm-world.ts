@@ -208,3 +208,14 @@ export async function transferFromHub(
   const signed = sdkSign('latest', { privatePem: signer.privatePem, method: 'PUT', path: `/transfers/${id}`, source: signer.source, destination: DFSP_ID, body: transferFulfil(id) });
   return send({ port: a.port, ca: world.read(world.files.dfspCaCert), creds: { cert: creds.certPem, key: creds.keyPem }, method: 'PUT', path: signed.path, headers: { ...signed.headers, 'content-length': String(Buffer.byteLength(signed.body)) }, body: signed.body });
 }
+
+/**
+ * The whole first onboarding: a cycle up to the hub's signature, the hub signing, a cycle that
+ * installs our client certificate. Throws unless that last cycle exits 0.
+ */
+export async function onboardFully(world: McmWorld): Promise<void> {
+  await world.onboard();
+  await world.mcm.signInbound(DFSP_ID);
+  const r = await world.onboard();
+  if (r.exitCode !== 0) throw new Error(`onboarding did not finish (exit ${r.exitCode}): ${r.steps.filter((s) => s.state !== 'done').map((s) => `${s.step}: ${s.detail}`).join('; ')}`);
+}

@@ -7,15 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sidecar } from '../../src/main.js';
 import { parsePrometheusText } from '../helpers/prometheus-text.js';
 import { waitFor } from '../helpers/outbound-sidecar.js';
-import { DFSP_ID, quoteThroughOutbound, startMcmWorld, type McmWorld } from '../helpers/mcm-world.js';
+import { DFSP_ID, quoteThroughOutbound, startMcmWorld, onboardFully, type McmWorld } from '../helpers/mcm-world.js';
 
 let world: McmWorld;
 let sidecar: Sidecar;
 beforeAll(async () => {
   world = await startMcmWorld({ pollIntervalSeconds: 1 });
-  await world.onboard();
-  await world.mcm.signInbound(DFSP_ID);
-  expect((await world.onboard()).exitCode).toBe(0);
+  await onboardFully(world);
   sidecar = await world.start();
   world.hub.setKeys({ [DFSP_ID]: world.mcm.state(DFSP_ID).jws!.publicKey });
 });

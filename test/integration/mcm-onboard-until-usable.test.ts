@@ -20,7 +20,9 @@ afterAll(async () => {
 describe('onboard --until-usable', () => {
   it('retries failures on a fresh install and exits 1 when the time is up', async () => {
     await world.mcm.pause();
-    const r = await world.onboard(['--wait', '2', '--until-usable']);
+    // A retry needs the first cycle (two RSA key generations here) to end a poll interval before the
+    // deadline: 5 s leaves that room on a loaded machine.
+    const r = await world.onboard(['--wait', '5', '--until-usable']);
     await world.mcm.resume();
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/a step failed; next attempt in 1 s/);

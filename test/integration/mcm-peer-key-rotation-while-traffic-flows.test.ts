@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, privateKeyPem, publicKeyPem } from '../../src/crypto/pki/index.js';
 import type { Sidecar } from '../../src/main.js';
 import { waitFor } from '../helpers/outbound-sidecar.js';
-import { addHubEnrollment, DFSP_ID, startMcmWorld, transferFromHub, type McmWorld } from '../helpers/mcm-world.js';
+import { addHubEnrollment, onboardFully, startMcmWorld, transferFromHub, type McmWorld } from '../helpers/mcm-world.js';
 
 const PEER = 'payerfsp';
 let world: McmWorld;
@@ -25,9 +25,7 @@ beforeAll(async () => {
   world = await startMcmWorld({ pollIntervalSeconds: 1, mcmExtra: '  peerKeys: { promoteAfterSeconds: 3 }' });
   world.mcm.setPeerJwsKey(PEER, keys[0]!.publicPem, 1_700_000_100);
   const hubEnrollment = await addHubEnrollment(world);
-  await world.onboard();
-  await world.mcm.signInbound(DFSP_ID);
-  expect((await world.onboard()).exitCode).toBe(0);
+  await onboardFully(world);
   creds = world.hubClient(hubEnrollment);
   sidecar = await world.start();
 });
