@@ -18,7 +18,8 @@ export const serverCertStep: Step = {
     const m = config.mcm;
     const certFile = config.inbound.tls.certFile!;
     const keyFile = config.inbound.tls.keyFile!;
-    const ca = loadCa({ certPem: (await readOptional(m.dfspCa.certFile!))!, keyPem: (await readOptional(m.dfspCa.keyFile!))! }, 'mcm.dfspCa');
+    const caMaterial = { certPem: (await readOptional(m.dfspCa.certFile!))!, keyPem: (await readOptional(m.dfspCa.keyFile!))! };
+    const ca = loadCa(caMaterial, 'mcm.dfspCa');
     const now = ctx.now();
     const renewMs = m.renewBeforeDays * 86_400_000;
     const [certPem, keyPem] = [await readOptional(certFile), await readOptional(keyFile)];
@@ -48,7 +49,7 @@ export const serverCertStep: Step = {
     let issued;
     try {
       issued = await createServerCert({
-        ca: { certPem: ca.chainPem, keyPem: (await readOptional(m.dfspCa.keyFile!))! },
+        ca: caMaterial,
         cn: names.dnsNames[0] ?? names.ipAddresses[0] ?? config.dfspId,
         o: m.subject.o!,
         c: m.subject.c!,
